@@ -53,7 +53,7 @@ def write_metadata(directory: Path, metadata: ModelMetadata) -> None:
 
 
 def read_metadata(directory: Path) -> ModelMetadata:
-    """Read and check a version's metadata against its ``config.json``; ArtifactError if unusable."""
+    """Read a version's metadata, checked against its ``config.json``; ArtifactError if unusable."""
     directory = Path(directory)
     path = directory / METADATA_FILE
     if not path.is_file():
@@ -68,7 +68,9 @@ def read_metadata(directory: Path) -> ModelMetadata:
         )
     labels = config_labels(directory)
     if labels != metadata.labels:
-        raise ArtifactError(f"{directory}: id2label {labels} disagrees with metadata {metadata.labels}")
+        raise ArtifactError(
+            f"{directory}: id2label {labels} disagrees with metadata {metadata.labels}"
+        )
     return metadata
 
 

@@ -82,7 +82,9 @@ def _classify(records: list[object], corpus: list[Located]) -> tuple[list[Outcom
     return outcomes, accepted
 
 
-def _first_match(example: Example, index: NearDuplicateIndex, known: list[Example]) -> Example | None:
+def _first_match(
+    example: Example, index: NearDuplicateIndex, known: list[Example]
+) -> Example | None:
     found = index.matches(example.text)
     return known[found[0]] if found else None
 

@@ -97,9 +97,7 @@ def parse_record(record: object, allowed_labels: Iterable[str] = LABELS) -> Exam
             raise ValueError(f"field '{field}' is empty")
     allowed = tuple(allowed_labels)
     if record["label"] not in allowed:
-        raise ValueError(
-            f"unknown label '{record['label']}': use one of {', '.join(allowed)}"
-        )
+        raise ValueError(f"unknown label '{record['label']}': use one of {', '.join(allowed)}")
     return Example(
         text=" ".join(record["text"].split()),
         label=record["label"],
@@ -141,9 +139,7 @@ def word_edit_distance(a: list[str], b: list[str], limit: int) -> int:
     for i, word in enumerate(a, start=1):
         current = [i] + [0] * len(b)
         for j, other in enumerate(b, start=1):
-            current[j] = min(
-                previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (word != other)
-            )
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (word != other))
         if min(current) > limit:
             return limit + 1
         previous = current
@@ -203,7 +199,7 @@ class NearDuplicateIndex:
 
 
 def duplicate_problems(located: list[Located]) -> list[Problem]:
-    """One text with two labels, exact duplicates and near-duplicates, reported at the later line."""
+    """One text with two labels, duplicates and near-duplicates, reported at the later line."""
     index = NearDuplicateIndex(item.example.text for item in located)
     problems = []
     for earlier, later in index.pairs():
@@ -253,7 +249,8 @@ def load_examples(labels_dir: Path) -> list[Example]:
 
 def split(examples: Iterable[Example]) -> tuple[list[Example], list[Example]]:
     """(train, test) by the fixed hash split."""
-    train, test = [], []
+    train: list[Example] = []
+    test: list[Example] = []
     for example in examples:
         (test if is_test(example.text) else train).append(example)
     return train, test

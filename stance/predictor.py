@@ -54,7 +54,9 @@ class Predictor:
         self.batch_size = batch_size
 
     @classmethod
-    def load(cls, directory: Path, precision: Precision = "fp32", batch_size: int = 64) -> Predictor:
+    def load(
+        cls, directory: Path, precision: Precision = "fp32", batch_size: int = 64
+    ) -> Predictor:
         """Load a version directory; ArtifactError if it is not a usable model."""
         directory = Path(directory)
         metadata = read_metadata(directory)

@@ -1,0 +1,141 @@
+"""The validator on the shipped corpus and on one broken fixture per kind of error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stance.labels import (
+    LABELS,
+    Example,
+    LabelFileError,
+    counts,
+    is_test,
+    labels_hash,
+    load_examples,
+    normalise,
+    split,
+)
+
+BROKEN = Path(__file__).parent / "fixtures" / "broken_labels"
+
+MIN_EXAMPLES = 900
+MIN_PER_LABEL = 280
+MIN_ACTORS = 40
+
+
+@pytest.fixture(scope="module")
+def corpus(repo_root: Path) -> list[Example]:
+    return load_examples(repo_root / "labels")
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("invalid_json", "broken_labels/labels.jsonl:2: invalid JSON: Expecting ',' delimiter"),
+        ("missing_field", "broken_labels/labels.jsonl:2: missing field 'label'"),
+        ("empty_field", "broken_labels/labels.jsonl:2: field 'text' is empty"),
+        (
+            "unknown_label",
+            "broken_labels/labels.jsonl:2: unknown label 'neutral': "
+            "use one of supportive, cautious, opposed",
+        ),
+        (
+            "duplicate",
+            "broken_labels/labels.jsonl:2: duplicate of broken_labels/labels.jsonl:1: "
+            "remove one of them",
+        ),
+        (
+            "near_duplicate",
+            "broken_labels/labels.jsonl:2: near-duplicate of broken_labels/labels.jsonl:1: "
+            "remove one of them",
+        ),
+        (
+            "two_labels",
+            "broken_labels/labels.jsonl:2: duplicate of broken_labels/labels.jsonl:1 with a "
+            "different label ('cautious' here, 'supportive' there): keep one text with one label",
+        ),
+        (
+            "not_an_object",
+            "broken_labels/labels.jsonl:2: expected a JSON object with 'text' and 'label'",
+        ),
+        ("wrong_type", "broken_labels/labels.jsonl:2: field 'text' must be a string"),
+    ],
+)
+def test_broken_file_is_refused_with_file_and_line(case: str, message: str, tmp_path: Path) -> None:
+    target = tmp_path / "broken_labels"
+    target.mkdir()
+    (target / "labels.jsonl").write_bytes((BROKEN / case / "labels.jsonl").read_bytes())
+    with pytest.raises(LabelFileError) as caught:
+        load_examples(target)
+    assert [str(p) for p in caught.value.problems] == [message]
+
+
+def test_missing_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(LabelFileError, match="labels directory does not exist"):
+        load_examples(tmp_path / "nowhere")
+
+
+def test_empty_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(LabelFileError, match=r"no labelled examples found in \*\.jsonl files"):
+        load_examples(tmp_path)
+
+
+def test_short_texts_differing_in_one_word_of_three_are_distinct(tmp_path: Path) -> None:
+    lines = [
+        '{"text": "Russia recognises Taliban", "label": "supportive"}',
+        '{"text": "Tajikistan rejects Taliban", "label": "opposed"}',
+    ]
+    (tmp_path / "a.jsonl").write_text("\n".join(lines) + "\n")
+    assert len(load_examples(tmp_path)) == 2
+
+
+def test_shipped_labels_validate(corpus: list[Example]) -> None:
+    assert len(corpus) >= MIN_EXAMPLES
+
+
+def test_shipped_labels_have_enough_of_each_label(corpus: list[Example]) -> None:
+    per_label = counts(corpus, "label")
+    assert set(per_label) == set(LABELS)
+    assert min(per_label.values()) >= MIN_PER_LABEL, per_label
+
+
+def test_shipped_labels_have_enough_actors(corpus: list[Example]) -> None:
+    assert len(counts(corpus, "actor")) >= MIN_ACTORS
+
+
+def test_shipped_labels_name_actor_and_source(corpus: list[Example]) -> None:
+    assert all(e.actor and e.source for e in corpus)
+
+
+def test_seed_sentences_come_from_the_seed_articles(corpus: list[Example], repo_root: Path) -> None:
+    seeds = [e for e in corpus if e.source.startswith("seeds/")]
+    assert seeds
+    for example in seeds:
+        article = normalise((repo_root / example.source).read_text(encoding="utf-8"))
+        assert normalise(example.text) in article, example.text
+
+
+def test_split_is_a_function_of_the_normalised_text() -> None:
+    text = "Recognition is not on the agenda for now, the minister said."
+    assert is_test(text) == is_test("  recognition IS not on the agenda for now the minister said")
+
+
+def test_test_split_holds_about_fifteen_percent_of_each_label(corpus: list[Example]) -> None:
+    _, test = split(corpus)
+    for label in LABELS:
+        share = sum(e.label == label for e in test) / sum(e.label == label for e in corpus)
+        assert 0.10 <= share <= 0.20, (label, share)
+
+
+def test_adding_labels_moves_no_existing_sentence(corpus: list[Example]) -> None:
+    extra = [Example(f"A new sentence number {i} about envoys.", "cautious") for i in range(50)]
+    _, before = split(corpus)
+    _, after = split(corpus + extra)
+    assert set(before) <= set(after)
+
+
+def test_labels_hash_ignores_order() -> None:
+    a = [Example("One text.", "opposed"), Example("Another text.", "cautious")]
+    assert labels_hash(a) == labels_hash(list(reversed(a)))
