@@ -1,0 +1,132 @@
+"""Building the app (:func:`create_app`) and running it under uvicorn (``stance-serve``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+from pydantic import ValidationError
+
+from service.api import ROUTERS
+from service.api.errors import NO_MODEL, install_error_handlers
+from service.api.openapi import document_limits
+from service.batching import MicroBatcher
+from service.config import Settings, get_settings
+from service.logging import configure_logging
+from service.metrics import Metrics
+from service.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from service.model_holder import ModelHolder, PredictorLoader, ReloadStatus
+from stance.predictor import PredictorProtocol
+from stance.registry import ModelStore
+
+DESCRIPTION = (
+    "Stance of a news sentence toward recognising the Taliban government. "
+    "Every response carries the scores of all the model's labels and the model version."
+)
+logger = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None, predictor_loader: PredictorLoader | None = None
+) -> FastAPI:
+    """The service app; the model is loaded when it starts (its lifespan), not here."""
+    settings = settings or get_settings()
+    loader = predictor_loader or model_loader(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with serving_models(app, settings, loader):
+            yield
+
+    app = FastAPI(
+        title="stance", version=version("stance"), description=DESCRIPTION, lifespan=lifespan
+    )
+    app.state.settings = settings
+    app.state.metrics = Metrics()
+    for router in ROUTERS:
+        app.include_router(router)
+    install_error_handlers(app)
+    document_limits(app, settings)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    return app
+
+
+def model_loader(settings: Settings) -> PredictorLoader:
+    def load(directory: Path) -> PredictorProtocol:
+        from transformers.utils.logging import disable_progress_bar
+
+        from stance.predictor import Predictor
+
+        disable_progress_bar()
+        return Predictor.load(
+            directory, precision=settings.precision, batch_size=settings.max_micro_batch
+        )
+
+    return load
+
+
+@asynccontextmanager
+async def serving_models(
+    app: FastAPI, settings: Settings, loader: PredictorLoader
+) -> AsyncIterator[None]:
+    """Load the current model, run the micro-batcher and the reload poller; stop them after."""
+    set_torch_threads(settings.torch_threads)
+    holder = ModelHolder(ModelStore(settings.models_dir), loader, app.state.metrics)
+    batcher = MicroBatcher(
+        holder, app.state.metrics, settings.max_micro_batch, settings.batch_wait_ms / 1000
+    )
+    app.state.holder, app.state.batcher = holder, batcher
+    if (await holder.reload()).status is ReloadStatus.MISSING:
+        logger.warning(NO_MODEL, extra={"models_dir": str(settings.models_dir)})
+    batcher.start()
+    poller = None
+    if settings.reload_interval_s > 0:
+        poller = asyncio.create_task(holder.watch(settings.reload_interval_s), name="stance-poller")
+    try:
+        yield
+    finally:
+        if poller is not None:
+            poller.cancel()
+            await asyncio.gather(poller, return_exceptions=True)
+        await batcher.stop()
+
+
+def set_torch_threads(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def run() -> None:
+    """``stance-serve``: every option is a ``STANCE_*`` environment variable."""
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        sys.stderr.write(f"stance-serve: {settings_error(exc)}\n")
+        raise SystemExit(2) from None
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        log_level=settings.log_level,
+        access_log=False,
+        timeout_graceful_shutdown=settings.shutdown_timeout_s,
+    )
+
+
+def settings_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    message = error["msg"].removeprefix("Value error, ")
+    if not error["loc"]:
+        return f"invalid settings: {message}"
+    return f"invalid setting STANCE_{str(error['loc'][0]).upper()}: {message}"

@@ -1,0 +1,78 @@
+"""Service test fixtures: isolated settings on temporary dirs, and apps on a fake predictor."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.config import Settings
+from service.main import create_app
+
+from .fakes import ADMIN_TOKEN, FakeLoader, point_current
+
+
+@pytest.fixture(autouse=True)
+def no_stance_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("STANCE_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def models_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "models"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, models_dir: Path) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "models_dir": models_dir,
+            "labels_dir": tmp_path / "labels",
+            "incoming_labels": tmp_path / "labels" / "incoming.jsonl",
+            "reload_interval_s": 0,
+            "torch_threads": 1,
+            "max_chars": 300,
+            "max_batch": 8,
+            "max_body_bytes": 4096,
+        }
+        return Settings(**(values | overrides))
+
+    return make
+
+
+@pytest.fixture
+def loader() -> FakeLoader:
+    return FakeLoader()
+
+
+@pytest.fixture
+def make_client(
+    make_settings: Callable[..., Settings], loader: FakeLoader
+) -> Iterator[Callable[..., TestClient]]:
+    """Start an app on ``loader`` with these setting overrides; stopped after the test."""
+    clients: list[TestClient] = []
+
+    def make(**overrides: Any) -> TestClient:
+        app = create_app(make_settings(**overrides), predictor_loader=loader)
+        client = TestClient(app, raise_server_exceptions=False)
+        clients.append(client.__enter__())
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(models_dir: Path, make_client: Callable[..., TestClient]) -> TestClient:
+    """An app serving the fake model version 'v1', with an admin token."""
+    point_current(models_dir, "v1")
+    return make_client(admin_token=ADMIN_TOKEN)

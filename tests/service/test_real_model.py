@@ -1,0 +1,120 @@
+"""The service on real (tiny, random) model artifacts, in process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.config import Settings
+from service.main import create_app, model_loader
+from service.metrics import Metrics
+from service.model_holder import ModelHolder, ReloadResult, ReloadStatus
+from stance.registry import ModelStore
+
+from .fakes import point_current
+
+pytestmark = pytest.mark.slow
+
+ArtifactFactory = Callable[..., Path]
+
+
+@pytest.fixture
+def real_client(
+    models_dir: Path, make_settings: Callable[..., Settings], artifact_factory: ArtifactFactory
+) -> Iterator[TestClient]:
+    artifact_factory(models_dir, "v1", labels=("pro", "neutral", "anti"))
+    ModelStore(models_dir).set_current("v1")
+    with TestClient(create_app(make_settings(max_chars=2000, max_body_bytes=50_000))) as client:
+        yield client
+
+
+def test_scores_are_over_the_artifact_labels(real_client: TestClient) -> None:
+    scores = real_client.post("/classify", json={"text": "Kabul wants a seat."}).json()["scores"]
+
+    assert list(scores) == ["pro", "neutral", "anti"]
+    assert sum(scores.values()) == pytest.approx(1, abs=1e-5)
+
+
+def test_a_text_over_the_models_max_tokens_is_truncated(real_client: TestClient) -> None:
+    response = real_client.post("/classify", json={"text": "recognition " * 100})
+
+    assert (response.status_code, response.json()["truncated"]) == (200, True)
+
+
+@pytest.mark.parametrize(
+    "text", ["\x00", "\u200f\u202e", "🙂" * 50, "塔利班政府", "e\u0301" * 40, "a\tb\r\nc"]
+)
+def test_unusual_unicode_is_classified(real_client: TestClient, text: str) -> None:
+    assert real_client.post("/classify", json={"text": text}).status_code == 200
+
+
+def test_a_batch_is_answered_in_order(real_client: TestClient) -> None:
+    texts = ["short", "a much longer sentence about recognition and aid", "mid length text"]
+    singles = [real_client.post("/classify", json={"text": t}).json() for t in texts]
+
+    results = real_client.post("/classify/batch", json={"texts": texts}).json()["results"]
+
+    for result, single in zip(results, singles, strict=True):
+        assert result["scores"] == pytest.approx(single["scores"], abs=1e-5)
+
+
+def break_metadata(version_dir: Path) -> None:
+    (version_dir / "metadata.json").write_text("{not json")
+
+
+def remove_weights(version_dir: Path) -> None:
+    (version_dir / "model.safetensors").unlink()
+
+
+def disagree_on_labels(version_dir: Path) -> None:
+    config = json.loads((version_dir / "config.json").read_text())
+    config["id2label"] = {"0": "a", "1": "b", "2": "c"}
+    (version_dir / "config.json").write_text(json.dumps(config))
+
+
+def corrupt_weights(version_dir: Path) -> None:
+    (version_dir / "model.safetensors").write_bytes(b"\x00" * 64)
+
+
+@pytest.mark.parametrize(
+    "breakage", [break_metadata, remove_weights, disagree_on_labels, corrupt_weights]
+)
+def test_a_broken_version_is_refused_and_the_old_one_keeps_serving(
+    models_dir: Path,
+    make_settings: Callable[..., Settings],
+    artifact_factory: ArtifactFactory,
+    breakage: Callable[[Path], None],
+) -> None:
+    artifact_factory(models_dir, "v1")
+    breakage(artifact_factory(models_dir, "v2", seed=1))
+    holder = ModelHolder(ModelStore(models_dir), model_loader(make_settings()), Metrics())
+
+    async def swap() -> ReloadResult:
+        point_current(models_dir, "v1")
+        await holder.reload()
+        point_current(models_dir, "v2")
+        return await holder.reload()
+
+    result = asyncio.run(swap())
+
+    assert (result.status, result.serving) == (ReloadStatus.REFUSED, "v1")
+    assert result.reason
+
+
+@pytest.mark.filterwarnings("ignore:torch.quantize_per_tensor:UserWarning")
+def test_int8_precision_serves_the_same_labels(
+    models_dir: Path, make_settings: Callable[..., Settings], artifact_factory: ArtifactFactory
+) -> None:
+    artifact_factory(models_dir, "v1")
+    ModelStore(models_dir).set_current("v1")
+
+    with TestClient(create_app(make_settings(precision="int8"))) as client:
+        response = client.post("/classify", json={"text": "Kabul wants a seat."})
+
+    assert response.status_code == 200
+    assert list(response.json()["scores"]) == ["supportive", "cautious", "opposed"]
