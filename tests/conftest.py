@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -86,3 +88,56 @@ def artifact_factory(base_model_path: Path) -> ArtifactFactory:
         return target
 
     return make
+
+
+if TYPE_CHECKING:
+    from training.config import TrainConfig
+    from training.pipeline import RunResult
+
+
+@dataclass(frozen=True)
+class TrainedStore:
+    models_dir: Path
+    labels_dir: Path
+    version: str
+    path: Path
+    result: RunResult
+    seconds: float
+
+
+@pytest.fixture(scope="session")
+def small_labels_dir() -> Path:
+    """Forty hand-written sentences, all three labels: enough for a real, tiny training run."""
+    return REPO / "tests" / "fixtures" / "labels_small"
+
+
+@pytest.fixture(scope="session")
+def tiny_train_config() -> TrainConfig:
+    """A TrainConfig for smoke runs: a handful of steps on 32-token inputs."""
+    from training.config import TrainConfig
+
+    return TrainConfig(max_steps=4, max_length=32, batch_size=8, epochs=2, threads=2)
+
+
+@pytest.fixture(scope="session")
+def trained_store(
+    tmp_path_factory: pytest.TempPathFactory, small_labels_dir: Path, tiny_train_config: TrainConfig
+) -> TrainedStore:
+    """The session's one tiny real training run, into a fresh models dir."""
+    import time
+
+    from training.config import PipelineSettings
+    from training.pipeline import train_version
+
+    models_dir = tmp_path_factory.mktemp("trained_models")
+    settings = PipelineSettings(labels_dir=small_labels_dir, models_dir=models_dir)
+    started = time.perf_counter()
+    result = train_version(tiny_train_config, settings, progress=False)
+    return TrainedStore(
+        models_dir,
+        small_labels_dir,
+        result.version,
+        result.path,
+        result,
+        time.perf_counter() - started,
+    )

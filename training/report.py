@@ -1,0 +1,147 @@
+"""The human-readable evidence beside a model: ``report.md`` and its confusion-matrix plot."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from stance.artifact import REPORT_FILE, ModelMetadata
+from training.evaluate import confusion_text
+
+CONFUSION_PNG = "confusion_matrix.png"
+
+
+def write_report(directory: Path, metadata: ModelMetadata) -> Path:
+    """Write ``report.md`` and the confusion-matrix PNG it shows; returns the report path."""
+    directory = Path(directory)
+    plot_confusion(metadata.metrics["confusion_matrix"], metadata.labels, directory / CONFUSION_PNG)
+    path = directory / REPORT_FILE
+    path.write_text(render(metadata), encoding="utf-8")
+    return path
+
+
+def plot_confusion(matrix: Sequence[Sequence[int]], labels: Sequence[str], path: Path) -> None:
+    figure = Figure(figsize=(4.8, 4.2), dpi=100, layout="tight")
+    axes = figure.subplots()
+    axes.imshow(matrix, cmap="Blues")
+    ticks = range(len(labels))
+    axes.set_xticks(ticks, labels, rotation=30, ha="right")
+    axes.set_yticks(ticks, labels)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("true")
+    axes.set_title("Test split confusion matrix")
+    peak = max((max(row) for row in matrix), default=0)
+    for i, row in enumerate(matrix):
+        for j, n in enumerate(row):
+            colour = "white" if peak and n > peak / 2 else "black"
+            axes.text(j, i, str(n), ha="center", va="center", color=colour)
+    figure.savefig(path)
+
+
+def render(metadata: ModelMetadata) -> str:
+    sections = [
+        header(metadata),
+        test_section(metadata),
+        calibration_section(metadata.metrics),
+        data_section(metadata),
+        training_section(metadata.metrics.get("training", {})),
+        key_value_section("Config", metadata.config),
+        key_value_section("Durations (s)", {k: f"{v:.1f}" for k, v in metadata.durations.items()}),
+        key_value_section("Packages", metadata.packages),
+    ]
+    return "\n\n".join(sections) + "\n"
+
+
+def header(metadata: ModelMetadata) -> str:
+    promotion = metadata.promotion
+    decision = "promoted to current" if promotion.get("promoted") else "not promoted"
+    return (
+        f"# Stance model {metadata.version}\n\n"
+        f"Base model `{metadata.base_model}`, labels hash `{metadata.labels_hash}`, "
+        f"seed {metadata.seed}, created {metadata.created_at}.\n\n"
+        f"Promotion: **{decision}**: {promotion.get('reason', 'not decided')}."
+    )
+
+
+def test_section(metadata: ModelMetadata) -> str:
+    model, baseline = metadata.metrics, metadata.baseline_metrics
+    rows = [("macro-F1", "macro_f1"), ("accuracy", "accuracy")]
+    rows += [(f"{label} F1", f"{label}_f1") for label in metadata.labels]
+    rows += [("ECE", "ece")]
+    table = table_lines(
+        ["metric", "fine-tuned", "TF-IDF + LR baseline"],
+        [[name, fmt(model.get(key)), fmt(baseline.get(key))] for name, key in rows],
+    )
+    per_class = table_lines(
+        ["label", "precision", "recall", "F1", "support"],
+        [
+            [label, fmt(s["precision"]), fmt(s["recall"]), fmt(s["f1"]), str(s["support"])]
+            for label, s in model["per_class"].items()
+        ],
+    )
+    matrix = confusion_text(model["confusion_matrix"], metadata.labels)
+    return (
+        f"## Test split ({model['n']} sentences, fixed hash split)\n\n{table}\n\n"
+        f"The baseline is trained on the same training sentences (train + dev).\n\n"
+        f"### Per class\n\n{per_class}\n\n"
+        f"### Confusion matrix (rows: true, columns: predicted)\n\n```text\n{matrix}\n```\n\n"
+        f"![confusion matrix]({CONFUSION_PNG})"
+    )
+
+
+def calibration_section(metrics: dict[str, Any]) -> str:
+    calibration = metrics.get("calibration", {})
+    verdict = "kept" if calibration.get("kept") else "not kept (it did not lower dev ECE)"
+    return (
+        "## Calibration\n\n"
+        f"Temperature fitted on dev: {fmt(calibration.get('fitted_temperature'))}, {verdict}; "
+        f"temperature used: {fmt(calibration.get('temperature'))}.\n\n"
+        f"- dev ECE: {fmt(calibration.get('dev_ece_before'))} → "
+        f"{fmt(calibration.get('dev_ece_after'))}\n"
+        f"- test ECE: {fmt(metrics.get('ece_before_scaling'))} → {fmt(metrics.get('ece'))}"
+    )
+
+
+def data_section(metadata: ModelMetadata) -> str:
+    rows = [
+        [
+            split,
+            *(str(counts.get(label, 0)) for label in metadata.labels),
+            str(sum(counts.values())),
+        ]
+        for split, counts in metadata.counts.items()
+    ]
+    return "## Data\n\n" + table_lines(["split", *metadata.labels, "total"], rows)
+
+
+def training_section(training: dict[str, Any]) -> str:
+    rows = [
+        [str(r["epoch"]), str(r["steps"]), fmt(r["loss"]), fmt(r["dev_macro_f1"])]
+        for r in training.get("history", [])
+    ]
+    return (
+        f"## Training\n\nBest epoch {training.get('best_epoch')} (weights restored), "
+        f"{training.get('steps')} steps.\n\n"
+        + table_lines(["epoch", "steps", "train loss", "dev macro-F1"], rows)
+    )
+
+
+def key_value_section(title: str, values: dict[str, Any]) -> str:
+    return f"## {title}\n\n" + table_lines(
+        ["name", "value"], [[key, f"`{value}`"] for key, value in values.items()]
+    )
+
+
+def table_lines(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return "–" if value is None else str(value)

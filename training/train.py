@@ -1,0 +1,234 @@
+"""Fine-tuning the base model: weighted cross-entropy, AdamW with warmup, early stopping."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from datasets import Dataset
+from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    PreTrainedModel,
+    get_linear_schedule_with_warmup,
+    set_seed,
+)
+
+from training.config import TrainConfig
+from training.errors import TrainingError
+from training.evaluate import macro_f1, predict_logits
+
+log = logging.getLogger(__name__)
+
+NO_DECAY = ("bias", "LayerNorm.weight", "LayerNorm.bias")
+MAX_GRAD_NORM = 1.0
+LENGTH_POOL_BATCHES = 20
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    epoch: int
+    steps: int
+    loss: float
+    dev_macro_f1: float
+
+
+@dataclass
+class TrainedModel:
+    model: PreTrainedModel
+    tokenizer: Any
+    history: list[EpochRecord] = field(default_factory=list)
+    best_epoch: int = 0
+    steps: int = 0
+
+
+def load_base(base_path: str, labels: Sequence[str]) -> tuple[PreTrainedModel, Any]:
+    """The base encoder with a fresh classification head for ``labels``; TrainingError if absent."""
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(base_path)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            base_path,
+            num_labels=len(labels),
+            id2label=dict(enumerate(labels)),
+            label2id={label: i for i, label in enumerate(labels)},
+        )
+    except (OSError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise TrainingError(f"cannot load base model '{base_path}': {reason}") from exc
+    return model, tokenizer
+
+
+def class_weights(targets: Sequence[int], n_labels: int) -> torch.Tensor:
+    """Inverse-frequency weights scaled so that a balanced corpus gets weight 1 everywhere."""
+    found = np.bincount(np.asarray(targets, dtype=np.int64), minlength=n_labels).astype(float)
+    weights = len(targets) / (n_labels * np.maximum(found, 1.0))
+    return torch.tensor(weights, dtype=torch.float32)
+
+
+class EarlyStopping:
+    """Remembers the weights of the best dev score; says when patience has run out."""
+
+    def __init__(self, patience: int) -> None:
+        self.patience = patience
+        self.best = -1.0
+        self.best_epoch = 0
+        self.stale = 0
+        self.state: dict[str, torch.Tensor] | None = None
+
+    def should_stop(self, model: torch.nn.Module, epoch: int, score: float) -> bool:
+        if score > self.best:
+            self.best, self.best_epoch, self.stale = score, epoch, 0
+            self.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            self.stale += 1
+        return self.stale >= self.patience
+
+    def restore(self, model: torch.nn.Module) -> None:
+        if self.state is not None:
+            model.load_state_dict(self.state)
+
+
+@dataclass
+class Loop:
+    """The moving parts of one fine-tuning run."""
+
+    config: TrainConfig
+    model: PreTrainedModel
+    tokenizer: Any
+    texts: list[str]
+    targets: list[int]
+    total_steps: int
+    optimiser: torch.optim.Optimizer
+    schedule: torch.optim.lr_scheduler.LambdaLR
+    loss_fn: torch.nn.Module
+    generator: torch.Generator
+    bar: tqdm
+    steps: int = 0
+
+    def run_epoch(self, epoch: int) -> float:
+        """One shuffled pass (or what is left of ``total_steps``); returns the mean loss."""
+        self.model.train()
+        losses: list[float] = []
+        for batch in self.batches():
+            if self.steps >= self.total_steps:
+                break
+            losses.append(self.step(batch))
+            self.bar.update(1)
+            self.bar.set_postfix(epoch=epoch, loss=f"{np.mean(losses):.4f}")
+        return float(np.mean(losses)) if losses else float("nan")
+
+    def batches(self) -> list[list[int]]:
+        """Shuffled batches of similar length: pools of shuffled examples are sorted by length
+        before being cut into batches, so little compute is spent on padding."""
+        order = torch.randperm(len(self.texts), generator=self.generator).tolist()
+        pool_size = self.config.batch_size * LENGTH_POOL_BATCHES
+        batches = []
+        for start in range(0, len(order), pool_size):
+            pool = sorted(order[start : start + pool_size], key=lambda i: len(self.texts[i]))
+            size = self.config.batch_size
+            batches += [pool[i : i + size] for i in range(0, len(pool), size)]
+        shuffled = torch.randperm(len(batches), generator=self.generator).tolist()
+        return [batches[i] for i in shuffled]
+
+    def step(self, batch: list[int]) -> float:
+        encoded = self.tokenizer(
+            [self.texts[i] for i in batch],
+            padding=True,
+            truncation=True,
+            max_length=self.config.max_length,
+            return_tensors="pt",
+        )
+        targets = torch.tensor([self.targets[i] for i in batch])
+        loss = self.loss_fn(self.model(**encoded).logits, targets)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), MAX_GRAD_NORM)
+        self.optimiser.step()
+        self.schedule.step()
+        self.optimiser.zero_grad()
+        self.steps += 1
+        return float(loss.item())
+
+
+def fine_tune(
+    config: TrainConfig,
+    base_path: str,
+    labels: Sequence[str],
+    train: Dataset,
+    dev: Dataset,
+    progress: bool = True,
+) -> TrainedModel:
+    """Train on ``train`` and keep the weights of the epoch with the best dev macro-F1."""
+    set_seed(config.seed)
+    model, tokenizer = load_base(base_path, labels)
+    loop = make_loop(config, model, tokenizer, train, len(labels), progress)
+    stopping = EarlyStopping(config.patience)
+    history: list[EpochRecord] = []
+    with loop.bar, logging_redirect_tqdm():
+        for epoch in range(1, config.epochs + 1):
+            loss = loop.run_epoch(epoch)
+            score = dev_score(model, tokenizer, dev, config, len(labels))
+            history.append(EpochRecord(epoch, loop.steps, loss, score))
+            loop.bar.set_postfix(epoch=epoch, loss=f"{loss:.4f}", dev_f1=f"{score:.3f}")
+            log.info("epoch %d: loss %.4f, dev macro-F1 %.4f", epoch, loss, score)
+            if stopping.should_stop(model, epoch, score) or loop.steps >= loop.total_steps:
+                break
+    stopping.restore(model)
+    model.eval()
+    return TrainedModel(model, tokenizer, history, stopping.best_epoch, loop.steps)
+
+
+def make_loop(
+    config: TrainConfig,
+    model: PreTrainedModel,
+    tokenizer: Any,
+    train: Dataset,
+    n_labels: int,
+    progress: bool,
+) -> Loop:
+    texts, targets = list(train["text"]), list(train["label"])
+    total = -(-len(texts) // config.batch_size) * config.epochs
+    if config.max_steps:
+        total = min(total, config.max_steps)
+    optimiser = make_optimiser(model, config)
+    weights = class_weights(targets, n_labels) if config.class_weighting else None
+    return Loop(
+        config=config,
+        model=model,
+        tokenizer=tokenizer,
+        texts=texts,
+        targets=targets,
+        total_steps=total,
+        optimiser=optimiser,
+        schedule=get_linear_schedule_with_warmup(
+            optimiser, int(config.warmup_ratio * total), total
+        ),
+        loss_fn=torch.nn.CrossEntropyLoss(weight=weights),
+        generator=torch.Generator().manual_seed(config.seed),
+        bar=tqdm(total=total, desc="train", unit="step", file=sys.stderr, disable=not progress),
+    )
+
+
+def make_optimiser(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    named = list(model.named_parameters())
+    groups = [
+        {
+            "params": [p for n, p in named if not n.endswith(NO_DECAY)],
+            "weight_decay": config.weight_decay,
+        },
+        {"params": [p for n, p in named if n.endswith(NO_DECAY)], "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=config.learning_rate)
+
+
+def dev_score(
+    model: PreTrainedModel, tokenizer: Any, dev: Dataset, config: TrainConfig, n_labels: int
+) -> float:
+    logits = predict_logits(model, tokenizer, list(dev["text"]), config.max_length)
+    return macro_f1(list(dev["label"]), logits.argmax(axis=1).tolist(), n_labels)
