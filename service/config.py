@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import math
 import os
+import shlex
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CGROUP_V2_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
 CGROUP_V1_QUOTA = Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
 CGROUP_V1_PERIOD = Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us")
+
+RETRAIN_FLAGS_SET_BY_SERVICE = ("--labels-dir", "--models-dir", "--result-json", "--cv")
 
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 
@@ -48,6 +51,21 @@ class Settings(BaseSettings):
     incoming_labels: Path = Field(
         default=Path("labels/incoming.jsonl"), description="Where labels sent to the API go."
     )
+    suggest_pool: Path = Field(
+        default=Path("labels/seed_pool.txt"),
+        description="Sentences (one a line) that POST /suggest ranks when it is sent no texts.",
+    )
+    retrain_command: Path | None = Field(
+        default=None,
+        description="The stance-train executable (default: the one beside this Python).",
+    )
+    retrain_args: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Extra stance-train arguments for POST /admin/retrain, e.g. '--threads 1'.",
+    )
+    job_log_lines: int = Field(
+        default=50, ge=1, le=10_000, description="Log lines of a retrain job kept for its status."
+    )
     host: str = Field(default="127.0.0.1", min_length=1, description="Interface to listen on.")
     port: int = Field(default=8000, ge=1, le=65535, description="TCP port to listen on.")
     max_chars: int = Field(default=10_000, ge=1, description="Longest text accepted (characters).")
@@ -80,6 +98,22 @@ class Settings(BaseSettings):
     @classmethod
     def lower_case(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("retrain_args", mode="before")
+    @classmethod
+    def split_shell_words(cls, value: object) -> object:
+        return shlex.split(value) if isinstance(value, str) else value
+
+    @field_validator("retrain_args")
+    @classmethod
+    def no_flags_the_service_sets(cls, value: list[str]) -> list[str]:
+        clashes = [arg for arg in value if arg.split("=")[0] in RETRAIN_FLAGS_SET_BY_SERVICE]
+        if clashes:
+            raise ValueError(
+                f"{', '.join(clashes)} cannot be set here: the service sets the labels and "
+                "models dirs and the result file, and a retrain must train a version"
+            )
+        return value
 
     @field_validator("admin_token")
     @classmethod

@@ -19,6 +19,7 @@ from service.api.errors import NO_MODEL, install_error_handlers
 from service.api.openapi import document_limits
 from service.batching import MicroBatcher
 from service.config import Settings, get_settings
+from service.jobs import retrain_jobs
 from service.logging import configure_logging
 from service.metrics import Metrics
 from service.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -42,7 +43,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with serving_models(app, settings, loader):
+        async with serving_models(app, settings, loader), retrain_jobs(app, settings):
             yield
 
     app = FastAPI(

@@ -1,5 +1,13 @@
 """The HTTP routes, one module per concern."""
 
-from service.api import admin, classify, status
+from service.api import admin, classify, labels, retrain, status, suggest, versions
 
-ROUTERS = (classify.router, status.router, admin.router)
+ROUTERS = (
+    classify.router,
+    status.router,
+    admin.router,
+    labels.router,
+    suggest.router,
+    retrain.router,
+    versions.router,
+)

@@ -10,7 +10,8 @@ from service.config import Settings
 
 
 def document_limits(app: FastAPI, settings: Settings) -> None:
-    """Make ``app.openapi()`` state ``max_chars`` and ``max_batch`` on the request bodies."""
+    """Make ``app.openapi()`` state ``max_chars`` and ``max_batch`` on the request bodies
+    (/classify, /classify/batch and /suggest)."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -20,6 +21,9 @@ def document_limits(app: FastAPI, settings: Settings) -> None:
             texts = schemas["BatchRequest"]["properties"]["texts"]
             texts["maxItems"] = settings.max_batch
             texts["items"]["maxLength"] = settings.max_chars
+            to_rank = schemas["SuggestRequest"]["properties"]["texts"]["anyOf"][0]
+            to_rank["maxItems"] = settings.max_batch
+            to_rank["items"]["maxLength"] = settings.max_chars
         return app.openapi_schema or generate()
 
     app.openapi = openapi  # type: ignore[method-assign]

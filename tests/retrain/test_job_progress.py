@@ -1,0 +1,82 @@
+"""Reading stance-train's output into a job's progress, and splitting it into lines."""
+
+from __future__ import annotations
+
+import asyncio
+
+from service.jobs import Progress, output_lines, read_progress
+
+STANCE_TRAIN_OUTPUT = [
+    'training config: {"epochs": 8, "batch_size": 16, "max_length": 32, "max_steps": 2}',
+    'data: {"train": {"supportive": 11, "cautious": 10, "opposed": 10}, "dev": {}, "test": {}}',
+    "epoch 1: loss 1.0983, dev macro-F1 0.3889",
+    "version 20250102T090000Z-04817ff4 written to /models/20250102T090000Z-04817ff4",
+    "test macro-F1 0.1667, accuracy 0.3333, ECE 0.0113 (n=3); per-class F1: ...",
+    "promoted to current: there is no current model yet",
+]
+
+
+def progress_after(lines: list[str]) -> Progress | None:
+    progress = None
+    for line in lines:
+        progress = read_progress(line, progress)
+    return progress
+
+
+def test_there_is_no_progress_before_the_config_is_printed() -> None:
+    assert progress_after(["Some warning from a library"]) is None
+
+
+def test_the_plan_comes_from_the_config_and_the_data_counts() -> None:
+    progress = progress_after(STANCE_TRAIN_OUTPUT[:2])
+
+    assert progress is not None
+    assert (progress.stage, progress.epoch, progress.steps) == ("training", None, 0)
+    assert (progress.max_epochs, progress.total_steps) == (1, 2)
+
+
+def test_unexpected_data_counts_leave_the_plan_unknown() -> None:
+    progress = progress_after([STANCE_TRAIN_OUTPUT[0], 'data: {"train": ["a", 2]}'])
+
+    assert progress is not None and (progress.total_steps, progress.max_epochs) == (None, None)
+
+
+def test_an_epoch_line_moves_the_progress() -> None:
+    progress = progress_after(STANCE_TRAIN_OUTPUT[:3])
+
+    assert progress is not None
+    assert (progress.epoch, progress.steps, progress.loss, progress.dev_macro_f1) == (
+        1,
+        2,
+        1.0983,
+        0.3889,
+    )
+
+
+def test_the_stage_follows_the_run_to_its_decision() -> None:
+    stages = [p.stage if (p := progress_after(STANCE_TRAIN_OUTPUT[:n])) else None for n in (4, 6)]
+
+    assert stages == ["saved", "decided"]
+
+
+def test_a_non_finite_loss_is_left_out() -> None:
+    progress = progress_after([*STANCE_TRAIN_OUTPUT[:2], "epoch 1: loss nan, dev macro-F1 0.5"])
+
+    assert progress is not None and (progress.loss, progress.dev_macro_f1) == (None, 0.5)
+
+
+def test_output_is_split_at_newlines_and_carriage_returns() -> None:
+    async def lines() -> list[str]:
+        stream = asyncio.StreamReader()
+        stream.feed_data(b"train:  10%\rtrain:  20%\r\nepoch 1: l")
+        stream.feed_data("oss 1.0\n\ncaf\u00e9\n".encode() + b"tail")
+        stream.feed_eof()
+        return [line async for line in output_lines(stream)]
+
+    assert asyncio.run(lines()) == [
+        "train:  10%",
+        "train:  20%",
+        "epoch 1: loss 1.0",
+        "café",
+        "tail",
+    ]
