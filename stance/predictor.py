@@ -16,7 +16,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from stance.artifact import ArtifactError, ModelMetadata, read_metadata
 
-Precision = Literal["fp32", "int8"]
+Precision = Literal["fp32", "int8", "onnx-int8"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,10 @@ class Predictor:
             raise ArtifactError(f"{directory}: model has {model.config.num_labels} outputs")
         if precision == "int8":
             model = quantize_dynamic(model)
+        elif precision == "onnx-int8":
+            from stance.onnx import int8_model
+
+            model = int8_model(model, tokenizer, directory)
         return cls(model, tokenizer, metadata, batch_size=batch_size)
 
     def token_lengths(self, texts: Sequence[str]) -> list[int]:
