@@ -8,11 +8,11 @@ Tests that need a *trained* model use the session's tiny training run (``trained
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -91,6 +91,10 @@ def artifact_factory(base_model_path: Path) -> ArtifactFactory:
 
 
 if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
+    from service.config import Settings
+    from tests.service.fakes import FakeLoader
     from training.config import TrainConfig
     from training.pipeline import RunResult
 
@@ -141,3 +145,41 @@ def trained_store(
         result,
         time.perf_counter() - started,
     )
+
+
+@pytest.fixture(autouse=True)
+def no_stance_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings come from each test, never from the shell that runs the suite."""
+    for name in list(os.environ):
+        if name.startswith("STANCE_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def loader() -> FakeLoader:
+    from tests.service.fakes import FakeLoader
+
+    return FakeLoader()
+
+
+@pytest.fixture
+def make_client(
+    make_settings: Callable[..., Settings], loader: FakeLoader
+) -> Iterator[Callable[..., TestClient]]:
+    """Start an app on the fake loader with the directory's ``make_settings`` and these
+    overrides; stopped after the test."""
+    from fastapi.testclient import TestClient
+
+    from service.main import create_app
+
+    clients: list[TestClient] = []
+
+    def make(**overrides: Any) -> TestClient:
+        app = create_app(make_settings(**overrides), predictor_loader=loader)
+        client = TestClient(app, raise_server_exceptions=False)
+        clients.append(client.__enter__())
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)

@@ -4,10 +4,9 @@ labels and model stores."""
 from __future__ import annotations
 
 import json
-import os
 import stat
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.config import Settings
-from service.main import create_app
-from tests.service.fakes import ADMIN_TOKEN, FakeLoader
+from tests.service.fakes import ADMIN_TOKEN
 
 from .fake_trainer import point_current, write_version
 
@@ -26,13 +24,6 @@ SEED = {
     "label": "supportive",
     "actor": "Russia",
 }
-
-
-@pytest.fixture(autouse=True)
-def no_stance_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("STANCE_"):
-            monkeypatch.delenv(name)
 
 
 @pytest.fixture
@@ -64,11 +55,6 @@ def fake_trainer(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def loader() -> FakeLoader:
-    return FakeLoader()
-
-
-@pytest.fixture
 def make_settings(
     tmp_path: Path, labels_dir: Path, models_dir: Path, fake_trainer: Path
 ) -> Callable[..., Settings]:
@@ -89,24 +75,6 @@ def make_settings(
         return Settings(**(values | overrides))
 
     return make
-
-
-@pytest.fixture
-def make_client(
-    make_settings: Callable[..., Settings], loader: FakeLoader
-) -> Iterator[Callable[..., TestClient]]:
-    """Start an app on the fake loader with these setting overrides; stopped after the test."""
-    clients: list[TestClient] = []
-
-    def make(**overrides: Any) -> TestClient:
-        app = create_app(make_settings(**overrides), predictor_loader=loader)
-        client = TestClient(app, raise_server_exceptions=False)
-        clients.append(client.__enter__())
-        return client
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
 
 
 @pytest.fixture

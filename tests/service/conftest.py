@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,16 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.config import Settings
-from service.main import create_app
 
-from .fakes import ADMIN_TOKEN, FakeLoader, point_current
-
-
-@pytest.fixture(autouse=True)
-def no_stance_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("STANCE_"):
-            monkeypatch.delenv(name)
+from .fakes import ADMIN_TOKEN, point_current
 
 
 @pytest.fixture
@@ -46,29 +37,6 @@ def make_settings(tmp_path: Path, models_dir: Path) -> Callable[..., Settings]:
         return Settings(**(values | overrides))
 
     return make
-
-
-@pytest.fixture
-def loader() -> FakeLoader:
-    return FakeLoader()
-
-
-@pytest.fixture
-def make_client(
-    make_settings: Callable[..., Settings], loader: FakeLoader
-) -> Iterator[Callable[..., TestClient]]:
-    """Start an app on ``loader`` with these setting overrides; stopped after the test."""
-    clients: list[TestClient] = []
-
-    def make(**overrides: Any) -> TestClient:
-        app = create_app(make_settings(**overrides), predictor_loader=loader)
-        client = TestClient(app, raise_server_exceptions=False)
-        clients.append(client.__enter__())
-        return client
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
 
 
 @pytest.fixture
