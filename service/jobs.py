@@ -263,6 +263,7 @@ class JobRunner:
                 stderr=asyncio.subprocess.STDOUT,
                 stdin=asyncio.subprocess.DEVNULL,
                 env=child_environment(),
+                preexec_fn=interruptible,
             )
         except OSError as exc:
             job.finish(JobState.FAILED, f"cannot start {command[0]}: {exc.strerror or exc}")
@@ -347,3 +348,9 @@ async def retrain_jobs(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         yield
     finally:
         await runner.stop()
+
+
+def interruptible() -> None:
+    """Let the child see SIGINT even when this service inherited it ignored (a background job
+    of a shell does), so that stopping the service interrupts ``stance-train`` cleanly."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
