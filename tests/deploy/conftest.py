@@ -16,7 +16,6 @@ import posixpath
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.live import free_port
 
 TINY_TRAINING = "--max-steps 2 --max-length 32 --epochs 1"
 STEP_TIMEOUT = 900
@@ -391,12 +392,6 @@ def torch_wheel_on_disk(version: str, index_url: str) -> str | None:
     [chosen] = json.loads(result.stdout)["install"]
     url = str(chosen["download_info"]["url"])
     return url if url.startswith("file:") and "+cpu" in chosen["metadata"]["version"] else None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.config import Settings
-from tests.service.fakes import ADMIN_TOKEN
+from tests.service.fakes import ADMIN_TOKEN, SMALL_LIMITS
 
 from .fake_trainer import point_current, write_version
 
@@ -66,11 +66,7 @@ def make_settings(
             "suggest_pool": tmp_path / "pool.txt",
             "retrain_command": fake_trainer,
             "admin_token": ADMIN_TOKEN,
-            "reload_interval_s": 0,
-            "torch_threads": 1,
-            "max_chars": 300,
-            "max_batch": 8,
-            "max_body_bytes": 4096,
+            **SMALL_LIMITS,
         }
         return Settings(**(values | overrides))
 

@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ import pytest
 
 from stance.labels import labels_hash, load_examples
 from stance.registry import ModelStore
+from tests.live import free_port
 from tests.service.fakes import ADMIN_TOKEN, wait_until
 
 pytestmark = pytest.mark.slow
@@ -56,12 +56,6 @@ class Server:
 
     def post(self, path: str, body: object = None) -> httpx.Response:
         return httpx.post(self.url + path, json=body, headers=AUTH, timeout=60)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

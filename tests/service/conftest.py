@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from service.config import Settings
 
-from .fakes import ADMIN_TOKEN, point_current
+from .fakes import ADMIN_TOKEN, SMALL_LIMITS, point_current
 
 
 @pytest.fixture
@@ -28,11 +28,7 @@ def make_settings(tmp_path: Path, models_dir: Path) -> Callable[..., Settings]:
             "models_dir": models_dir,
             "labels_dir": tmp_path / "labels",
             "incoming_labels": tmp_path / "labels" / "incoming.jsonl",
-            "reload_interval_s": 0,
-            "torch_threads": 1,
-            "max_chars": 300,
-            "max_batch": 8,
-            "max_body_bytes": 4096,
+            **SMALL_LIMITS,
         }
         return Settings(**(values | overrides))
 

@@ -15,6 +15,16 @@ from stance.labels import LABELS
 from stance.predictor import Prediction
 
 ADMIN_TOKEN = "test-admin-token"
+
+SMALL_LIMITS: dict[str, object] = {
+    "reload_interval_s": 0,
+    "torch_threads": 1,
+    "max_chars": 300,
+    "max_batch": 8,
+    "max_body_bytes": 4096,
+}
+"""Settings that keep test apps small: no reload polling, one thread, tight input limits."""
+
 TRUNCATE_AT = 200
 T = TypeVar("T")
 
