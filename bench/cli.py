@@ -24,7 +24,7 @@ from bench.config import (
     Paths,
 )
 from bench.limit import measure_limit, token_lengths
-from bench.machine import describe_machine, load_average
+from bench.machine import busy_cores, describe_machine
 from bench.models import resolve_model
 from bench.plot import write_plot
 from bench.precision import compare_precisions
@@ -154,8 +154,8 @@ def section_runners(config: BenchConfig, paths: Paths, sample: TextSample) -> di
 
 def attempt(results: Results, name: str, section: Section) -> None:
     """Run one section; a failure is recorded in the report instead of losing the others."""
-    results.load_by_section[name] = load_average()
-    log.info("section %s (load average %.2f)", name, results.load_by_section[name])
+    results.load_by_section[name] = busy_cores()
+    log.info("section %s (%.2f cores busy with other work)", name, results.load_by_section[name])
     try:
         section(results)
     except Exception as exc:

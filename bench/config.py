@@ -17,9 +17,9 @@ class BenchConfig:
     concurrency: tuple[int, ...] = (1, 8, 32, 64)
     sentences: int = 256
     min_sentences: int = 64
-    repeats: int = 3
-    min_requests: int = 100
-    requests_per_client: int = 10
+    repeats: int = 5
+    min_requests: int = 300
+    requests_per_client: int = 20
     level_time_limit_s: float = 60.0
     batch_request_texts: int = 256
     batch_requests: int = 4

@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import torch
 
-PACKAGES = ("torch", "transformers", "onnxruntime", "fastapi", "uvicorn", "httpx")
+PACKAGES = ("torch", "transformers", "onnxruntime", "fastapi", "uvicorn", "aiohttp")
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,9 @@ def package_version(name: str) -> str:
         return "not installed"
 
 
-def load_average() -> float:
-    """The 1-minute load average: above ~0.2 at a section's start means someone else was busy."""
-    return os.getloadavg()[0]
+def busy_cores(sample_s: float = 1.0) -> float:
+    """Cores kept busy by other processes, sampled while the bench itself is idle between
+    sections (the load average would also count the bench's own previous section)."""
+    import psutil
+
+    return psutil.cpu_percent(interval=sample_s) / 100 * (psutil.cpu_count() or 1)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from stance.artifact import ModelMetadata, read_metadata, write_metadata
 from stance.labels import LABELS
+from stance.onnx import write_int8
 from stance.registry import ModelStore
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ def build_untrained(store: ModelStore) -> None:
     with store.staging() as scratch:
         model.save_pretrained(scratch)
         AutoTokenizer.from_pretrained(base).save_pretrained(scratch)
+        write_int8(model, scratch)
         write_metadata(scratch, untrained_metadata())
         store.commit(scratch, UNTRAINED_VERSION)
     store.set_current(UNTRAINED_VERSION)

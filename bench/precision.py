@@ -7,12 +7,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from sklearn.metrics import f1_score
 
 from bench.throughput import measure
+from stance.backends import TorchBackend
 from stance.labels import Example
-from stance.onnx import OnnxClassifier, export
+from stance.onnx import TRACE_TEXTS, OnnxBackend, export
 from stance.predictor import Predictor
 
 log = logging.getLogger(__name__)
@@ -31,9 +33,19 @@ class Variant:
 
 
 def torch_variants(model_dir: Path, batch_size: int) -> dict[str, Callable[[], Predictor]]:
+    def dynamic_int8() -> Predictor:
+        import torch
+
+        fp32 = Predictor.load(model_dir, "fp32", batch_size=batch_size)
+        model = cast(TorchBackend, fp32.backend).model
+        quantised = torch.ao.quantization.quantize_dynamic(
+            model, {torch.nn.Linear}, dtype=torch.qint8
+        )
+        return Predictor(TorchBackend(quantised), fp32.encoder, fp32.metadata, "fp32", batch_size)
+
     return {
         "torch fp32": lambda: Predictor.load(model_dir, "fp32", batch_size=batch_size),
-        "torch int8 (dynamic)": lambda: Predictor.load(model_dir, "int8", batch_size=batch_size),
+        "torch int8 (dynamic)": dynamic_int8,
     }
 
 
@@ -41,14 +53,16 @@ def onnx_variants(
     model_dir: Path, work_dir: Path, batch_size: int
 ) -> dict[str, Callable[[], Predictor]]:
     def fp32() -> Predictor:
-        base = Predictor.load(model_dir, batch_size=batch_size)
-        path = export(base.model, base.tokenizer, work_dir / "onnx" / "model.onnx")
-        return Predictor(OnnxClassifier(path), base.tokenizer, base.metadata, batch_size)
+        base = Predictor.load(model_dir, "fp32", batch_size=batch_size)
+        model = cast(TorchBackend, base.backend).model
+        example = base.encoder(TRACE_TEXTS).features
+        path = export(model, example, work_dir / "onnx" / "model.onnx")
+        return Predictor(OnnxBackend(path), base.encoder, base.metadata, "fp32", batch_size)
 
     return {
         "onnxruntime fp32": fp32,
-        "onnxruntime int8 (onnx-int8)": lambda: Predictor.load(
-            model_dir, "onnx-int8", batch_size=batch_size
+        "onnxruntime int8 (service int8)": lambda: Predictor.load(
+            model_dir, "int8", batch_size=batch_size
         ),
     }
 

@@ -75,7 +75,10 @@ def load_note(r: Results) -> str:
     loads = ", ".join(f"{name} {value:.2f}" for name, value in r.load_by_section.items())
     busiest = max(r.load_by_section.values(), default=0.0)
     verdict = BUSY_NOTE if busiest > BUSY_LOAD else "the machine was otherwise idle"
-    return f"1-minute load average at each section's start: {loads}; {verdict}."
+    return (
+        f"cores busy with other work at each section's start (1 s sample while the bench "
+        f"was idle): {loads}; {verdict}."
+    )
 
 
 def targets(r: Results) -> str:
@@ -334,12 +337,12 @@ def method(r: Results) -> str:
         [
             "## How this was measured",
             "",
-            "- Everything runs on the one machine: the load generator (httpx and asyncio in one "
+            "- Everything runs on the one machine: the load generator (aiohttp and asyncio in one "
             "process) shares the cores with the server it measures.",
             "- In-process throughput is the median of repeated passes after a warm-up; each call "
             "classifies one batch of consecutive sentences.",
             "- Each concurrency level starts with one warm-up request per client, then sends a "
-            "fixed number of requests (`BenchConfig.requests_at`: 10 per client and at least 100 "
+            "fixed number of requests (`BenchConfig.requests_at`: 20 per client and at least 300 "
             "in the full run), each client waiting for its answer before sending the next.",
             '- The naive endpoint (`bench/naive_server.py`) is a `pipeline("text-classification")` '
             "behind a plain FastAPI `def` route: one forward pass per request in the thread pool.",

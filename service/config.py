@@ -12,6 +12,8 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from stance.backends import Precision
+
 CGROUP_V2_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
 CGROUP_V1_QUOTA = Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
 CGROUP_V1_PERIOD = Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us")
@@ -77,8 +79,10 @@ class Settings(BaseSettings):
         default=5.0, ge=0, le=1000, description="Longest a micro-batch waits to gather requests."
     )
     max_micro_batch: int = Field(default=64, ge=1, description="Most texts in one forward pass.")
-    torch_threads: int = Field(
-        default_factory=cpu_quota, ge=1, description="Torch CPU threads (default: the CPU quota)."
+    threads: int = Field(
+        default_factory=cpu_quota,
+        ge=1,
+        description="Inference threads, torch or ONNX Runtime (default: the CPU quota).",
     )
     reload_interval_s: float = Field(
         default=5.0, ge=0, description="How often models/current is checked (0: never)."
@@ -86,8 +90,9 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(
         default=None, description="Bearer token for /admin routes; unset disables them."
     )
-    precision: Literal["fp32", "int8"] = Field(
-        default="fp32", description="fp32, or int8 dynamic quantisation of the linear layers."
+    precision: Precision = Field(
+        default="int8",
+        description="int8 (ONNX Runtime, the version's onnx/model.int8.onnx) or fp32 (torch).",
     )
     log_level: LogLevel = Field(default="info", description="Log level of the JSON logs.")
     shutdown_timeout_s: int = Field(

@@ -62,13 +62,13 @@ def create_app(
 
 def model_loader(settings: Settings) -> PredictorLoader:
     def load(directory: Path) -> PredictorProtocol:
-        from transformers.utils.logging import disable_progress_bar
-
         from stance.predictor import Predictor
 
-        disable_progress_bar()
         return Predictor.load(
-            directory, precision=settings.precision, batch_size=settings.max_micro_batch
+            directory,
+            precision=settings.precision,
+            batch_size=settings.max_micro_batch,
+            threads=settings.threads,
         )
 
     return load
@@ -79,7 +79,6 @@ async def serving_models(
     app: FastAPI, settings: Settings, loader: PredictorLoader
 ) -> AsyncIterator[None]:
     """Load the current model, run the micro-batcher and the reload poller; stop them after."""
-    set_torch_threads(settings.torch_threads)
     holder = ModelHolder(ModelStore(settings.models_dir), loader, app.state.metrics)
     batcher = MicroBatcher(
         holder, app.state.metrics, settings.max_micro_batch, settings.batch_wait_ms / 1000
@@ -98,12 +97,6 @@ async def serving_models(
             poller.cancel()
             await asyncio.gather(poller, return_exceptions=True)
         await batcher.stop()
-
-
-def set_torch_threads(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
 
 
 def run() -> None:

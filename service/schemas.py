@@ -95,6 +95,9 @@ class ModelInfo(BaseModel):
     trained_at: str = Field(description="When training finished (ISO 8601).")
     labels_hash: str = Field(description="Hash of the labelled corpus it was trained on.")
     max_length: int = Field(description="Tokens read per text; longer texts are truncated.")
+    precision: str = Field(
+        description="How the model runs: int8 (ONNX Runtime) or fp32 (torch).", examples=["int8"]
+    )
     test_metrics: dict[str, Any] = Field(
         description="Metrics on the fixed test split.", examples=[{"macro_f1": 0.81}]
     )

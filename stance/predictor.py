@@ -1,7 +1,9 @@
 """Turning texts into stance predictions with a trained model version.
 
-One class serves every caller: the service's micro-batcher, the suggestion ranking and the
-benchmarks. It reads everything it needs (labels, max length, temperature) from the artifact.
+One class serves every caller: the service's micro-batcher, the suggestion ranking, the
+evaluation of saved versions and the benchmarks. It reads everything it needs (labels, max
+length, temperature) from the artifact; the tokenizer (:mod:`stance.encoding`) and the backend
+that computes logits (:mod:`stance.backends`) are chosen at load time.
 """
 
 from __future__ import annotations
@@ -9,14 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
-import torch
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
+import numpy as np
 
-from stance.artifact import ArtifactError, ModelMetadata, read_metadata
+from stance.artifact import ModelMetadata, read_metadata
+from stance.backends import PRECISIONS, Backend, Precision, load_backend
+from stance.encoding import TextEncoder
 
-Precision = Literal["fp32", "int8", "onnx-int8"]
+__all__ = ["PRECISIONS", "Precision", "Prediction", "Predictor", "PredictorProtocol", "softmax"]
 
 
 @dataclass(frozen=True)
@@ -33,20 +36,25 @@ class PredictorProtocol(Protocol):
     version: str
     metadata: ModelMetadata
 
+    @property
+    def precision(self) -> str: ...
+
     def predict(self, texts: Sequence[str]) -> list[Prediction]: ...
 
 
 class Predictor:
     def __init__(
         self,
-        model: torch.nn.Module,
-        tokenizer: object,
+        backend: Backend,
+        encoder: TextEncoder,
         metadata: ModelMetadata,
+        precision: Precision = "fp32",
         batch_size: int = 64,
     ) -> None:
-        self.model = model.eval()
-        self.tokenizer = tokenizer
+        self.backend = backend
+        self.encoder = encoder
         self.metadata = metadata
+        self.precision = precision
         self.labels = list(metadata.labels)
         self.version = metadata.version
         self.max_length = metadata.max_length
@@ -55,53 +63,42 @@ class Predictor:
 
     @classmethod
     def load(
-        cls, directory: Path, precision: Precision = "fp32", batch_size: int = 64
+        cls,
+        directory: Path,
+        precision: Precision = "fp32",
+        batch_size: int = 64,
+        threads: int | None = None,
     ) -> Predictor:
         """Load a version directory; ArtifactError if it is not a usable model."""
         directory = Path(directory)
         metadata = read_metadata(directory)
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(directory)
-            model = AutoModelForSequenceClassification.from_pretrained(directory)
-        except (OSError, ValueError) as exc:
-            raise ArtifactError(f"{directory}: cannot load model: {exc}") from exc
-        if model.config.num_labels != len(metadata.labels):
-            raise ArtifactError(f"{directory}: model has {model.config.num_labels} outputs")
-        if precision == "int8":
-            model = quantize_dynamic(model)
-        elif precision == "onnx-int8":
-            from stance.onnx import int8_model
-
-            model = int8_model(model, tokenizer, directory)
-        return cls(model, tokenizer, metadata, batch_size=batch_size)
-
-    def token_lengths(self, texts: Sequence[str]) -> list[int]:
-        encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False)  # type: ignore[operator]
-        return [len(ids) for ids in encoded["input_ids"]]
-
-    def logits(self, texts: Sequence[str]) -> torch.Tensor:
-        """Raw logits in input order, computed in length-sorted batches."""
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = torch.empty((len(texts), len(self.labels)))
-        with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                chunk = order[start : start + self.batch_size]
-                encoded = self.tokenizer(  # type: ignore[operator]
-                    [texts[i] for i in chunk],
-                    padding=True,
-                    truncation=True,
-                    max_length=self.max_length,
-                    return_tensors="pt",
-                )
-                out[chunk] = self.model(**encoded).logits.float()
-        return out
+        encoder = TextEncoder.load(directory, metadata.max_length)
+        backend = load_backend(directory, precision, len(metadata.labels), threads)
+        return cls(backend, encoder, metadata, precision, batch_size)
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         if not texts:
             return []
-        probabilities = torch.softmax(self.logits(texts) / self.temperature, dim=-1).tolist()
-        truncated = [n > self.max_length for n in self.token_lengths(texts)]
+        logits, truncated = self._run(texts)
+        probabilities = softmax(logits, self.temperature).tolist()
         return [self._prediction(p, t) for p, t in zip(probabilities, truncated, strict=True)]
+
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        """Raw logits in input order, shape (len(texts), len(labels))."""
+        return self._run(texts)[0]
+
+    def _run(self, texts: Sequence[str]) -> tuple[np.ndarray, list[bool]]:
+        """Logits and truncation flags in input order, computed in length-sorted batches."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        logits = np.empty((len(texts), len(self.labels)), dtype=np.float32)
+        truncated = [False] * len(texts)
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start : start + self.batch_size]
+            encoded = self.encoder([texts[i] for i in chunk])
+            logits[chunk] = self.backend(encoded.features)
+            for i, flag in zip(chunk, encoded.truncated, strict=True):
+                truncated[i] = flag
+        return logits, truncated
 
     def _prediction(self, probabilities: list[float], truncated: bool) -> Prediction:
         scores = {label: float(p) for label, p in zip(self.labels, probabilities, strict=True)}
@@ -109,6 +106,8 @@ class Predictor:
         return Prediction(self.labels[best], scores, truncated)
 
 
-def quantize_dynamic(model: torch.nn.Module) -> torch.nn.Module:
-    """int8 weights for the linear layers, activations quantised on the fly (CPU only)."""
-    return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    scaled = logits / temperature
+    scaled = scaled - scaled.max(axis=1, keepdims=True)
+    exp = np.exp(scaled)
+    return np.asarray(exp / exp.sum(axis=1, keepdims=True))

@@ -38,15 +38,22 @@ def base_model_path() -> Path:
 
 
 @pytest.fixture(scope="session")
-def artifact_factory(base_model_path: Path) -> ArtifactFactory:
-    """Write ``<models_dir>/<version>`` holding a tiny random BERT with the base tokenizer."""
+def artifact_factory(
+    base_model_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> ArtifactFactory:
+    """Write ``<models_dir>/<version>`` holding a tiny random BERT with the base tokenizer, and
+    its int8 ONNX graph (exported once per labels and seed, then copied) unless ``int8=False``."""
+    import shutil
+
     import torch
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
     from stance.artifact import ModelMetadata, write_metadata
     from stance.labels import LABELS
+    from stance.onnx import INT8_FILE, write_int8
 
     tokenizer = AutoTokenizer.from_pretrained(base_model_path)
+    graphs: dict[tuple[tuple[str, ...], int], Path] = {}
 
     def make(
         models_dir: Path,
@@ -55,6 +62,7 @@ def artifact_factory(base_model_path: Path) -> ArtifactFactory:
         seed: int = 0,
         max_length: int = 32,
         macro_f1: float = 0.5,
+        int8: bool = True,
     ) -> Path:
         torch.manual_seed(seed)
         config = BertConfig(
@@ -70,8 +78,15 @@ def artifact_factory(base_model_path: Path) -> ArtifactFactory:
         )
         target = Path(models_dir) / version
         target.mkdir(parents=True)
-        BertForSequenceClassification(config).save_pretrained(target)
+        model = BertForSequenceClassification(config)
+        model.save_pretrained(target)
         tokenizer.save_pretrained(target)
+        if int8:
+            if (labels, seed) not in graphs:
+                cache = tmp_path_factory.mktemp("int8-graphs")
+                graphs[labels, seed] = write_int8(model, target, cache)
+            (target / INT8_FILE).parent.mkdir()
+            shutil.copyfile(graphs[labels, seed], target / INT8_FILE)
         write_metadata(
             target,
             ModelMetadata(

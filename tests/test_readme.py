@@ -55,7 +55,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, trained_store: Any) -> Iter
             "admin_token": TOKEN,
             "retrain_args": TINY_TRAINING,
             "reload_interval_s": "0",
-            "torch_threads": "1",
+            "threads": "1",
         },
         root / "server.log",
     )

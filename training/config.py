@@ -63,6 +63,13 @@ class TrainConfig:
         metadata={"help": "Stop after this many optimiser steps (0: no limit; for smoke runs)."},
     )
     threads: int = field(default=0, metadata={"help": "Torch CPU threads (0: all cores)."})
+    int8: bool = field(
+        default=True,
+        metadata={
+            "help": "Also save the model as an ONNX Runtime int8 graph (onnx/model.int8.onnx), "
+            "which the service runs by default, and score it on the test split."
+        },
+    )
 
     def __post_init__(self) -> None:
         problems = [message for check, message in self._checks() if not check]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,10 @@ from sklearn.metrics import (
 from sklearn.pipeline import Pipeline, make_pipeline
 from transformers import PreTrainedModel
 
+from stance.encoding import TextEncoder
 from stance.labels import Example
+from stance.onnx import INT8_FILE, OnnxBackend
+from stance.predictor import softmax
 from training.data import Splits
 
 ECE_BINS = 10
@@ -48,13 +52,6 @@ def predict_logits(
             )
             out[chunk] = model(**encoded).logits.float().numpy()
     return out
-
-
-def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    scaled = logits / temperature
-    scaled = scaled - scaled.max(axis=1, keepdims=True)
-    exp = np.exp(scaled)
-    return np.asarray(exp / exp.sum(axis=1, keepdims=True))
 
 
 def macro_f1(y_true: Sequence[int], y_pred: Sequence[int], n_labels: int) -> float:
@@ -189,6 +186,24 @@ def evaluate_model(
     metrics["ece_before_scaling"] = expected_calibration_error(softmax(test_logits), test_y)
     metrics["calibration"] = calibration.as_dict()
     return metrics
+
+
+def int8_metrics(
+    directory: Path,
+    test: Sequence[Example],
+    labels: Sequence[str],
+    max_length: int,
+    fp32_macro_f1: float,
+) -> dict[str, float]:
+    """Test macro-F1 of the version's ONNX Runtime int8 graph, beside fp32's (no temperature:
+    it does not change the argmax)."""
+    encoder = TextEncoder.load(directory, max_length)
+    backend = OnnxBackend(Path(directory) / INT8_FILE).checked(len(labels))
+    texts = [e.text for e in test]
+    logits = [backend(encoder(texts[i : i + 64]).features) for i in range(0, len(texts), 64)]
+    predicted = np.concatenate(logits).argmax(axis=1).tolist() if texts else []
+    score = macro_f1(label_ids(test, labels), predicted, len(labels))
+    return {"macro_f1": score, "delta_macro_f1": score - fp32_macro_f1}
 
 
 def label_ids(examples: Sequence[Example], labels: Sequence[str]) -> list[int]:

@@ -24,7 +24,8 @@ import torch
 
 from stance.artifact import METADATA_FILE, ArtifactError, ModelMetadata, write_metadata
 from stance.labels import load_examples, split
-from stance.predictor import Predictor
+from stance.onnx import write_int8
+from stance.predictor import Predictor, softmax
 from stance.registry import ModelStore
 from training.config import (
     PipelineSettings,
@@ -35,7 +36,12 @@ from training.config import (
 from training.crossval import cross_validate
 from training.data import Splits, load_splits
 from training.errors import TrainingError
-from training.evaluate import baseline_metrics, classification_metrics, label_ids, softmax
+from training.evaluate import (
+    baseline_metrics,
+    classification_metrics,
+    int8_metrics,
+    label_ids,
+)
 from training.evaluate import evaluate_model as evaluate_on_splits
 from training.report import write_report
 from training.train import TrainedModel, fine_tune
@@ -129,6 +135,9 @@ def train_version(
         with clock("save"):
             trained.model.save_pretrained(scratch)
             trained.tokenizer.save_pretrained(scratch)
+        if config.int8:
+            with clock("int8"):
+                metrics["int8"] = save_int8(trained, scratch, splits, config, metrics["macro_f1"])
         metadata = ModelMetadata(
             version=version,
             labels=splits.labels,
@@ -152,6 +161,14 @@ def train_version(
     if decision.promoted:
         store.set_current(version)
     return RunResult(version, path, decision, metrics)
+
+
+def save_int8(
+    trained: TrainedModel, directory: Path, splits: Splits, config: TrainConfig, fp32_f1: float
+) -> dict[str, float]:
+    """Save the int8 ONNX graph the service runs by default, and its test macro-F1."""
+    write_int8(trained.model, directory)
+    return int8_metrics(directory, splits.test, splits.labels, config.max_length, fp32_f1)
 
 
 def evaluate_trained(trained: TrainedModel, splits: Splits, config: TrainConfig) -> dict[str, Any]:
@@ -253,7 +270,7 @@ def evaluate_version(version: str, settings: PipelineSettings) -> dict[str, Any]
     known = [e for e in test if e.label in predictor.labels]
     if not known:
         raise TrainingError(f"the test split has no examples of {', '.join(predictor.labels)}")
-    logits = predictor.logits([e.text for e in known]).numpy()
+    logits = predictor.logits([e.text for e in known])
     probabilities = softmax(logits, predictor.temperature)
     metrics = classification_metrics(
         label_ids(known, predictor.labels), probabilities, predictor.labels

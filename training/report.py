@@ -46,6 +46,7 @@ def render(metadata: ModelMetadata) -> str:
         header(metadata),
         test_section(metadata),
         calibration_section(metadata.metrics),
+        int8_section(metadata.metrics.get("int8")),
         data_section(metadata),
         training_section(metadata.metrics.get("training", {})),
         key_value_section("Config", metadata.config),
@@ -102,6 +103,17 @@ def calibration_section(metrics: dict[str, Any]) -> str:
         f"- dev ECE: {fmt(calibration.get('dev_ece_before'))} → "
         f"{fmt(calibration.get('dev_ece_after'))}\n"
         f"- test ECE: {fmt(metrics.get('ece_before_scaling'))} → {fmt(metrics.get('ece'))}"
+    )
+
+
+def int8_section(int8: dict[str, float] | None) -> str:
+    if not int8:
+        return "## int8\n\nNo int8 graph was saved (`--no-int8`); the service exports one at load."
+    return (
+        "## int8\n\n"
+        "`onnx/model.int8.onnx` (ONNX Runtime, dynamic int8), which the service runs by default: "
+        f"test macro-F1 {fmt(int8.get('macro_f1'))} "
+        f"({int8.get('delta_macro_f1', 0.0):+.3f} against fine-tuned fp32)."
     )
 
 

@@ -1,5 +1,8 @@
 """What route handlers get injected: the app's settings, model, batcher, metrics; admin auth.
 
+Every dependency is ``async def``: they only read app state, and FastAPI would run a plain
+``def`` one in a worker thread, a thread hop per dependency per request.
+
 Admin routes declare ``dependencies=[AdminOnly]`` (or put it on their router).
 """
 
@@ -23,23 +26,25 @@ _bearer = HTTPBearer(
 )
 
 
-def app_settings(request: Request) -> Settings:
+async def app_settings(request: Request) -> Settings:
     return cast(Settings, request.app.state.settings)
 
 
-def app_metrics(request: Request) -> Metrics:
+async def app_metrics(request: Request) -> Metrics:
     return cast(Metrics, request.app.state.metrics)
 
 
-def model_holder(request: Request) -> ModelHolder:
+async def model_holder(request: Request) -> ModelHolder:
     return cast(ModelHolder, request.app.state.holder)
 
 
-def micro_batcher(request: Request) -> MicroBatcher:
+async def micro_batcher(request: Request) -> MicroBatcher:
     return cast(MicroBatcher, request.app.state.batcher)
 
 
-def loaded_predictor(holder: Annotated[ModelHolder, Depends(model_holder)]) -> PredictorProtocol:
+async def loaded_predictor(
+    holder: Annotated[ModelHolder, Depends(model_holder)],
+) -> PredictorProtocol:
     """The model in service; 503 with how to train one when there is none."""
     predictor = holder.predictor
     if predictor is None:
@@ -47,7 +52,7 @@ def loaded_predictor(holder: Annotated[ModelHolder, Depends(model_holder)]) -> P
     return predictor
 
 
-def require_admin(
+async def require_admin(
     settings: Annotated[Settings, Depends(app_settings)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:

@@ -19,7 +19,7 @@ router = APIRouter(
 )
 
 
-def job_runner(request: Request) -> JobRunner:
+async def job_runner(request: Request) -> JobRunner:
     return cast(JobRunner, request.app.state.jobs)
 
 

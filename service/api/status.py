@@ -35,6 +35,7 @@ async def model(predictor: PredictorDep) -> ModelInfo:
         trained_at=metadata.created_at,
         labels_hash=metadata.labels_hash,
         max_length=metadata.max_length,
+        precision=predictor.precision,
         test_metrics=metadata.metrics,
     )
 

@@ -139,10 +139,10 @@ def test_service_routes_to_the_pods_by_port_name() -> None:
     assert {port["targetPort"] for port in service["spec"]["ports"]} <= port_names
 
 
-def test_torch_threads_follow_the_cpu_limit() -> None:
+def test_threads_follow_the_cpu_limit() -> None:
     container = serving_container()
     env = {item["name"]: item for item in container["env"]}
-    threads = env["STANCE_TORCH_THREADS"]
+    threads = env["STANCE_THREADS"]
     if "value" in threads:
         assert threads["value"] == container["resources"]["limits"]["cpu"]
     else:

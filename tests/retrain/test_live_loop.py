@@ -87,7 +87,7 @@ def server(live_dir: Path, labels_dir: Path, store: ModelStore) -> Iterator[Serv
         "STANCE_LABELS_DIR": str(labels_dir),
         "STANCE_INCOMING_LABELS": str(labels_dir / "incoming.jsonl"),
         "STANCE_PORT": str(port),
-        "STANCE_TORCH_THREADS": "1",
+        "STANCE_THREADS": "1",
         "STANCE_RELOAD_INTERVAL_S": "0",
         "STANCE_ADMIN_TOKEN": ADMIN_TOKEN,
         "STANCE_RETRAIN_ARGS": TINY_TRAINING,

@@ -18,7 +18,7 @@ ADMIN_TOKEN = "test-admin-token"
 
 SMALL_LIMITS: dict[str, object] = {
     "reload_interval_s": 0,
-    "torch_threads": 1,
+    "threads": 1,
     "max_chars": 300,
     "max_batch": 8,
     "max_body_bytes": 4096,
@@ -34,6 +34,7 @@ class FakePredictor:
 
     def __init__(self, version: str, labels: Sequence[str] = LABELS) -> None:
         self.version = version
+        self.precision = "fp32"
         self.labels = list(labels)
         self.metadata = ModelMetadata(
             version=version,

@@ -40,6 +40,7 @@ def test_model_describes_the_loaded_version(client: TestClient) -> None:
         "trained_at": "2025-01-02T03:04:05+00:00",
         "labels_hash": "cafe1234",
         "max_length": 64,
+        "precision": "fp32",
         "test_metrics": {"macro_f1": 0.75, "accuracy": 0.8},
     }
 

@@ -58,6 +58,10 @@ def test_an_unknown_precision_is_refused() -> None:
         Settings.model_validate({"precision": "fp16"})
 
 
+def test_the_service_runs_int8_by_default() -> None:
+    assert Settings().precision == "int8"
+
+
 def test_get_settings_is_read_once() -> None:
     get_settings.cache_clear()
 
@@ -65,8 +69,8 @@ def test_get_settings_is_read_once() -> None:
     get_settings.cache_clear()
 
 
-def test_torch_threads_default_to_the_cpu_quota() -> None:
-    assert Settings().torch_threads == cpu_quota()
+def test_threads_default_to_the_cpu_quota() -> None:
+    assert Settings().threads == cpu_quota()
 
 
 def test_cgroup_v2_quota_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

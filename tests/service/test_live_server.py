@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from stance.onnx import INT8_FILE
 from stance.predictor import Predictor
 from stance.registry import ModelStore
 from tests.live import free_port
@@ -67,7 +68,7 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
         env = os.environ | {
             "STANCE_MODELS_DIR": str(models_dir),
             "STANCE_PORT": str(port),
-            "STANCE_TORCH_THREADS": "1",
+            "STANCE_THREADS": "1",
             "STANCE_RELOAD_INTERVAL_S": "0.1",
             "STANCE_ADMIN_TOKEN": ADMIN_TOKEN,
             "HF_HUB_OFFLINE": "1",
@@ -107,7 +108,7 @@ def store(tmp_path: Path, artifact_factory: ArtifactFactory) -> ModelStore:
 
 
 def same_prediction(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Equal up to float noise from padding; the label may differ only on a near-tie."""
+    """Equal up to float noise; the label may differ only on a near-tie."""
     close = all(abs(a["scores"][k] - b["scores"][k]) < 1e-5 for k in a["scores"])
     tie = abs(a["scores"][a["label"]] - a["scores"][b["label"]]) < 1e-5
     return close and (a["label"] == b["label"] or tie)
@@ -123,7 +124,7 @@ def test_200_concurrent_requests_all_succeed_and_match_sequential_ones(
     store: ModelStore, start_server: Callable[..., LiveServer]
 ) -> None:
     server = start_server(store.root)
-    predictor = Predictor.load(store.root / "v1")
+    predictor = Predictor.load(store.root / "v1", precision="int8")
     sequential = [predictor.predict([text])[0] for text in TEXTS]
 
     responses = asyncio.run(classify_concurrently(server.url, TEXTS))
@@ -172,7 +173,7 @@ def test_a_broken_model_is_refused_and_the_old_one_keeps_serving(
 ) -> None:
     server = start_server(store.root)
     broken = artifact_factory(store.root, "v2", seed=2)
-    (broken / "model.safetensors").unlink()
+    (broken / INT8_FILE).write_bytes(b"not an onnx graph")
 
     store.set_current("v2")
 

@@ -14,6 +14,7 @@ from service.config import Settings
 from service.main import create_app, model_loader
 from service.metrics import Metrics
 from service.model_holder import ModelHolder, ReloadResult, ReloadStatus
+from stance.onnx import INT8_FILE
 from stance.registry import ModelStore
 
 from .fakes import point_current
@@ -81,18 +82,38 @@ def corrupt_weights(version_dir: Path) -> None:
     (version_dir / "model.safetensors").write_bytes(b"\x00" * 64)
 
 
-@pytest.mark.parametrize(
-    "breakage", [break_metadata, remove_weights, disagree_on_labels, corrupt_weights]
-)
+def remove_tokenizer(version_dir: Path) -> None:
+    (version_dir / "tokenizer.json").unlink()
+
+
+def corrupt_int8_graph(version_dir: Path) -> None:
+    (version_dir / INT8_FILE).write_bytes(b"\x00" * 64)
+
+
+BREAKAGES = [
+    *(
+        (precision, breakage)
+        for precision in ("int8", "fp32")
+        for breakage in [break_metadata, disagree_on_labels, remove_tokenizer]
+    ),
+    ("int8", corrupt_int8_graph),
+    ("fp32", remove_weights),
+    ("fp32", corrupt_weights),
+]
+
+
+@pytest.mark.parametrize(("precision", "breakage"), BREAKAGES)
 def test_a_broken_version_is_refused_and_the_old_one_keeps_serving(
     models_dir: Path,
     make_settings: Callable[..., Settings],
     artifact_factory: ArtifactFactory,
+    precision: str,
     breakage: Callable[[Path], None],
 ) -> None:
     artifact_factory(models_dir, "v1")
     breakage(artifact_factory(models_dir, "v2", seed=1))
-    holder = ModelHolder(ModelStore(models_dir), model_loader(make_settings()), Metrics())
+    loader = model_loader(make_settings(precision=precision))
+    holder = ModelHolder(ModelStore(models_dir), loader, Metrics())
 
     async def swap() -> ReloadResult:
         point_current(models_dir, "v1")
@@ -106,14 +127,13 @@ def test_a_broken_version_is_refused_and_the_old_one_keeps_serving(
     assert result.reason
 
 
-@pytest.mark.filterwarnings("ignore:torch.quantize_per_tensor:UserWarning")
-def test_int8_precision_serves_the_same_labels(
+def test_fp32_precision_serves_the_same_labels(
     models_dir: Path, make_settings: Callable[..., Settings], artifact_factory: ArtifactFactory
 ) -> None:
     artifact_factory(models_dir, "v1")
     ModelStore(models_dir).set_current("v1")
 
-    with TestClient(create_app(make_settings(precision="int8"))) as client:
+    with TestClient(create_app(make_settings(precision="fp32"))) as client:
         response = client.post("/classify", json={"text": "Kabul wants a seat."})
 
     assert response.status_code == 200

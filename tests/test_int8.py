@@ -1,0 +1,49 @@
+"""The int8 precision (ONNX Runtime): same answers as fp32 on a tiny model, saved or exported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stance.artifact import ArtifactError
+from stance.onnx import INT8_FILE
+from stance.predictor import Predictor
+
+TEXTS = ["Russia recognised the Taliban government.", "short", "The UN urged caution. " * 4]
+
+
+@pytest.fixture(scope="module")
+def tiny_version(artifact_factory, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return artifact_factory(tmp_path_factory.mktemp("int8"), "tiny")
+
+
+@pytest.mark.slow
+def test_saved_int8_logits_match_fp32(tiny_version: Path) -> None:
+    int8 = Predictor.load(tiny_version, precision="int8")
+    fp32 = Predictor.load(tiny_version)
+    np.testing.assert_allclose(int8.logits(TEXTS), fp32.logits(TEXTS), atol=0.05)
+
+
+@pytest.mark.slow
+def test_int8_flags_truncation_like_fp32(tiny_version: Path) -> None:
+    long_text = "Russia recognised the Taliban government. " * 20
+    [int8] = Predictor.load(tiny_version, precision="int8").predict([long_text])
+    [fp32] = Predictor.load(tiny_version).predict([long_text])
+    assert int8.truncated is fp32.truncated is True
+
+
+@pytest.mark.slow
+def test_a_version_without_a_saved_graph_is_exported_at_load(artifact_factory, tmp_path) -> None:
+    version = artifact_factory(tmp_path, "no-onnx", int8=False)
+    int8 = Predictor.load(version, precision="int8")
+    assert not (version / INT8_FILE).exists()
+    np.testing.assert_allclose(int8.logits(TEXTS), Predictor.load(version).logits(TEXTS), atol=0.05)
+
+
+def test_a_corrupt_int8_graph_is_refused(artifact_factory, tmp_path: Path) -> None:
+    version = artifact_factory(tmp_path, "corrupt")
+    (version / INT8_FILE).write_bytes(b"not an onnx graph")
+    with pytest.raises(ArtifactError, match="cannot load ONNX model"):
+        Predictor.load(version, precision="int8")
