@@ -9,6 +9,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -23,6 +24,20 @@ class LiveServer:
     port: int
     process: subprocess.Popen[bytes]
     log: Path
+
+    def get(self, path: str) -> httpx.Response:
+        return httpx.get(self.url + path, timeout=10)
+
+    def classify(self, text: str) -> dict[str, Any]:
+        response = httpx.post(self.url + "/classify", json={"text": text}, timeout=10)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def metric(self, name: str) -> float:
+        for line in self.get("/metrics").text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        raise AssertionError(f"no metric {name}")
 
     def answers(self, path: str = "/ready") -> bool:
         if self.process.poll() is not None:

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,7 +17,7 @@ import pytest
 
 from stance.labels import labels_hash, load_examples
 from stance.registry import ModelStore
-from tests.live import free_port
+from tests.live import start_service
 from tests.service.fakes import ADMIN_TOKEN, wait_until
 
 pytestmark = pytest.mark.slow
@@ -46,8 +42,6 @@ NEW_LABELS = [
 @dataclass
 class Server:
     url: str
-    process: subprocess.Popen[bytes]
-    log: Path
 
     def get(self, path: str) -> dict[str, Any]:
         response = httpx.get(self.url + path, headers=AUTH, timeout=30)
@@ -81,39 +75,20 @@ def store(live_dir: Path, artifact_factory: Callable[..., Path]) -> ModelStore:
 def server(live_dir: Path, labels_dir: Path, store: ModelStore) -> Iterator[Server]:
     """One service for the module (starting one takes seconds); the tests do not depend on
     each other's order."""
-    port = free_port()
-    env = os.environ | {
-        "STANCE_MODELS_DIR": str(store.root),
-        "STANCE_LABELS_DIR": str(labels_dir),
-        "STANCE_INCOMING_LABELS": str(labels_dir / "incoming.jsonl"),
-        "STANCE_PORT": str(port),
-        "STANCE_THREADS": "1",
-        "STANCE_RELOAD_INTERVAL_S": "0",
-        "STANCE_ADMIN_TOKEN": ADMIN_TOKEN,
-        "STANCE_RETRAIN_ARGS": TINY_TRAINING,
-        "HF_HUB_OFFLINE": "1",
+    settings = {
+        "models_dir": str(store.root),
+        "labels_dir": str(labels_dir),
+        "incoming_labels": str(labels_dir / "incoming.jsonl"),
+        "threads": "1",
+        "reload_interval_s": "0",
+        "admin_token": ADMIN_TOKEN,
+        "retrain_args": TINY_TRAINING,
     }
-    log = live_dir / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service"], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    server = Server(f"http://127.0.0.1:{port}", process, log)
+    live = start_service(settings, live_dir / "server.log")
     try:
-        wait_until(lambda: ready(server), timeout_s=90, interval_s=0.1)
-        yield server
+        yield Server(live.url)
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
-
-
-def ready(server: Server) -> bool:
-    if server.process.poll() is not None:
-        raise AssertionError(f"server exited:\n{server.log.read_text()}")
-    try:
-        return httpx.get(server.url + "/ready", timeout=5).status_code == 200
-    except httpx.TransportError:
-        return False
+        live.stop()
 
 
 class Classifier:

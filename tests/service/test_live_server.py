@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +16,7 @@ import pytest
 from stance.onnx import INT8_FILE
 from stance.predictor import Predictor
 from stance.registry import ModelStore
-from tests.live import free_port
+from tests.live import LiveServer, start_service
 
 from .fakes import ADMIN_TOKEN, wait_until
 
@@ -33,69 +29,24 @@ TEXTS = [
 ]
 
 
-@dataclass
-class LiveServer:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def get(self, path: str) -> httpx.Response:
-        return httpx.get(self.url + path, timeout=10)
-
-    def classify(self, text: str) -> dict[str, Any]:
-        response = httpx.post(self.url + "/classify", json={"text": text}, timeout=10)
-        assert response.status_code == 200, response.text
-        return dict(response.json())
-
-    def metric(self, name: str) -> float:
-        for line in self.get("/metrics").text.splitlines():
-            if line.startswith(name + " "):
-                return float(line.split()[1])
-        raise AssertionError(f"no metric {name}")
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=30)
-
-
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
     servers: list[LiveServer] = []
 
     def start(models_dir: Path, ready_path: str = "/ready", **settings: str) -> LiveServer:
-        port = free_port()
-        env = os.environ | {
-            "STANCE_MODELS_DIR": str(models_dir),
-            "STANCE_PORT": str(port),
-            "STANCE_THREADS": "1",
-            "STANCE_RELOAD_INTERVAL_S": "0.1",
-            "STANCE_ADMIN_TOKEN": ADMIN_TOKEN,
-            "HF_HUB_OFFLINE": "1",
+        defaults = {
+            "models_dir": str(models_dir),
+            "threads": "1",
+            "reload_interval_s": "0.1",
+            "admin_token": ADMIN_TOKEN,
         }
-        env |= {f"STANCE_{name.upper()}": value for name, value in settings.items()}
-        log = tmp_path / f"server-{port}.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "service"], env=env, stdout=out, stderr=subprocess.STDOUT
-            )
-        server = LiveServer(f"http://127.0.0.1:{port}", process, log)
-        servers.append(server)
-        wait_until(lambda: _answers(server, ready_path), timeout_s=90, interval_s=0.1)
-        return server
+        log = tmp_path / f"server-{len(servers)}.log"
+        servers.append(start_service(defaults | settings, log, ready_path))
+        return servers[-1]
 
     yield start
     for server in servers:
         server.stop()
-
-
-def _answers(server: LiveServer, path: str) -> bool:
-    if server.process.poll() is not None:
-        raise AssertionError(f"server exited:\n{server.log.read_text()}")
-    try:
-        return server.get(path).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 @pytest.fixture
