@@ -36,7 +36,6 @@ class TextEncoder:
         if pad_id is None:
             raise ArtifactError(f"the tokenizer has no pad token '{pad_token}'")
         self.tokenizer = tokenizer
-        self.max_length = max_length
         tokenizer.enable_truncation(max_length)
         tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)
 

@@ -19,7 +19,15 @@ from stance.artifact import ModelMetadata, read_metadata
 from stance.backends import PRECISIONS, Backend, Precision, load_backend
 from stance.encoding import TextEncoder
 
-__all__ = ["PRECISIONS", "Precision", "Prediction", "Predictor", "PredictorProtocol", "softmax"]
+__all__ = [
+    "PRECISIONS",
+    "Precision",
+    "Prediction",
+    "Predictor",
+    "PredictorProtocol",
+    "batched_logits",
+    "softmax",
+]
 
 
 @dataclass(frozen=True)
@@ -88,22 +96,28 @@ class Predictor:
         return self._run(texts)[0]
 
     def _run(self, texts: Sequence[str]) -> tuple[np.ndarray, list[bool]]:
-        """Logits and truncation flags in input order, computed in length-sorted batches."""
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        logits = np.empty((len(texts), len(self.labels)), dtype=np.float32)
-        truncated = [False] * len(texts)
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start : start + self.batch_size]
-            encoded = self.encoder([texts[i] for i in chunk])
-            logits[chunk] = self.backend(encoded.features)
-            for i, flag in zip(chunk, encoded.truncated, strict=True):
-                truncated[i] = flag
-        return logits, truncated
+        return batched_logits(self.encoder, self.backend, texts, len(self.labels), self.batch_size)
 
     def _prediction(self, probabilities: list[float], truncated: bool) -> Prediction:
         scores = {label: float(p) for label, p in zip(self.labels, probabilities, strict=True)}
         best = max(range(len(probabilities)), key=probabilities.__getitem__)
         return Prediction(self.labels[best], scores, truncated)
+
+
+def batched_logits(
+    encoder: TextEncoder, backend: Backend, texts: Sequence[str], n_labels: int, batch_size: int
+) -> tuple[np.ndarray, list[bool]]:
+    """Logits and truncation flags in input order, computed in length-sorted batches."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    logits = np.empty((len(texts), n_labels), dtype=np.float32)
+    truncated = [False] * len(texts)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
+        encoded = encoder([texts[i] for i in chunk])
+        logits[chunk] = backend(encoded.features)
+        for i, flag in zip(chunk, encoded.truncated, strict=True):
+            truncated[i] = flag
+    return logits, truncated
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:

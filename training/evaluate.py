@@ -23,7 +23,7 @@ from transformers import PreTrainedModel
 from stance.encoding import TextEncoder
 from stance.labels import Example
 from stance.onnx import INT8_FILE, OnnxBackend
-from stance.predictor import softmax
+from stance.predictor import batched_logits, softmax
 from training.data import Splits
 
 ECE_BINS = 10
@@ -199,9 +199,8 @@ def int8_metrics(
     it does not change the argmax)."""
     encoder = TextEncoder.load(directory, max_length)
     backend = OnnxBackend(Path(directory) / INT8_FILE).checked(len(labels))
-    texts = [e.text for e in test]
-    logits = [backend(encoder(texts[i : i + 64]).features) for i in range(0, len(texts), 64)]
-    predicted = np.concatenate(logits).argmax(axis=1).tolist() if texts else []
+    logits, _ = batched_logits(encoder, backend, [e.text for e in test], len(labels), 64)
+    predicted = logits.argmax(axis=1).tolist()
     score = macro_f1(label_ids(test, labels), predicted, len(labels))
     return {"macro_f1": score, "delta_macro_f1": score - fp32_macro_f1}
 
