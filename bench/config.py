@@ -20,6 +20,7 @@ class BenchConfig:
     repeats: int = 5
     min_requests: int = 300
     requests_per_client: int = 20
+    load_passes: int = 3
     level_time_limit_s: float = 60.0
     batch_request_texts: int = 256
     batch_requests: int = 4
@@ -48,6 +49,7 @@ QUICK = replace(
     repeats=1,
     min_requests=8,
     requests_per_client=2,
+    load_passes=1,
     level_time_limit_s=20.0,
     batch_request_texts=16,
     batch_requests=1,

@@ -94,5 +94,6 @@ def load_levels(
                 config.requests_at(concurrency),
                 config.level_time_limit_s,
                 config.request_timeout_s,
+                config.load_passes,
             )
         )
