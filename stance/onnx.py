@@ -27,6 +27,8 @@ from stance.artifact import ArtifactError
 from stance.encoding import TextEncoder
 
 INT8_FILE = Path("onnx") / "model.int8.onnx"
+EXPORT_LOGGERS = ("torch.onnx", "onnxscript", "onnx_ir")
+"""The exporter and the graph optimiser it runs, which log every rewrite at INFO."""
 TRACE_TEXTS = ["an example sentence for tracing", "another"]
 
 
@@ -38,8 +40,9 @@ def export(model: Any, example: dict[str, np.ndarray], target: Path) -> Path:
     inputs = {name: torch.from_numpy(a) for name, a in example.items() if name in accepted}
     batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")
     target.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings(), quiet_logger("torch.onnx"):
+    with warnings.catch_warnings(), quiet_logger(*EXPORT_LOGGERS):
         warnings.filterwarnings("ignore", message=".*axis name", category=UserWarning)
+        warnings.filterwarnings("ignore", message=".*LeafSpec", category=FutureWarning)
         torch.onnx.export(
             model.eval(),
             (),
@@ -55,15 +58,17 @@ def export(model: Any, example: dict[str, np.ndarray], target: Path) -> Path:
 
 
 @contextmanager
-def quiet_logger(name: str) -> Iterator[None]:
+def quiet_logger(*names: str) -> Iterator[None]:
     """Keep the exporter's and quantiser's chatter (not JSON) out of the service's logs."""
-    logger = logging.getLogger(name)
-    level = logger.level
-    logger.setLevel(logging.ERROR)
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
     try:
         yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def quantize(source: Path, target: Path) -> Path:
