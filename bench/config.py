@@ -21,6 +21,8 @@ class BenchConfig:
     min_requests: int = 300
     requests_per_client: int = 20
     load_passes: int = 3
+    lone_rounds: int = 10
+    lone_per_round: int = 40
     level_time_limit_s: float = 60.0
     batch_request_texts: int = 256
     batch_requests: int = 4
@@ -50,6 +52,8 @@ QUICK = replace(
     min_requests=8,
     requests_per_client=2,
     load_passes=1,
+    lone_rounds=2,
+    lone_per_round=4,
     level_time_limit_s=20.0,
     batch_request_texts=16,
     batch_requests=1,

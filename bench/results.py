@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bench.limit import Limit
 from bench.load import BatchResult, LoadResult
+from bench.lone import LonePair
 from bench.machine import Machine
 from bench.models import BenchModel
 from bench.precision import Variant
@@ -43,6 +44,7 @@ class Results:
     startups: list[Startup] = field(default_factory=list)
     load: list[LoadResult] = field(default_factory=list)
     batch: BatchResult | None = None
+    lone: LonePair | None = None
     train: TrainResult | None = None
     failures: dict[str, str] = field(default_factory=dict)
 

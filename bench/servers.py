@@ -9,9 +9,11 @@ from pathlib import Path
 
 from bench.config import BenchConfig, Paths
 from bench.load import batch_load, concurrent_load
+from bench.lone import lone_pair
 from bench.models import BenchModel
 from bench.process import RunningServer, free_port, running_server, venv_script
 from bench.results import NAIVE, SERVICE, Results, Startup
+from bench.throughput import predictor_classifier
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,16 @@ def run_service(results: Results, config: BenchConfig, paths: Paths, texts: Sequ
     ) as server:
         rss_ready = server.peak_rss_bytes()
         load_levels(results, server, config, texts)
+        log.info("service: lone requests alternating with in-process batch-1 calls")
+        results.lone = lone_pair(
+            f"{server.url}/classify",
+            predictor_classifier(results.model.path, results.precision, batch_size=1),
+            texts,
+            config.lone_rounds,
+            config.lone_per_round,
+            config.level_time_limit_s,
+            config.request_timeout_s,
+        )
         log.info("service: batch endpoint, %d texts per request", config.batch_request_texts)
         results.batch = batch_load(
             server.url,
@@ -75,6 +87,16 @@ def run_naive(results: Results, config: BenchConfig, paths: Paths, texts: Sequen
     with running_server(NAIVE, command, {}, port, log_path, config.ready_timeout_s) as server:
         rss_ready = server.peak_rss_bytes()
         load_levels(results, server, config, texts)
+        log.info("service: lone requests alternating with in-process batch-1 calls")
+        results.lone = lone_pair(
+            f"{server.url}/classify",
+            predictor_classifier(results.model.path, results.precision, batch_size=1),
+            texts,
+            config.lone_rounds,
+            config.lone_per_round,
+            config.level_time_limit_s,
+            config.request_timeout_s,
+        )
         results.startups.append(
             Startup(NAIVE, server.startup_s, rss_ready, server.peak_rss_bytes())
         )

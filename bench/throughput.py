@@ -77,7 +77,3 @@ def model_throughput(
 
 def best(rows: Sequence[ThroughputRow], path_prefix: str) -> ThroughputRow:
     return max((r for r in rows if r.path.startswith(path_prefix)), key=lambda r: r.sentences_per_s)
-
-
-def at_batch(rows: Sequence[ThroughputRow], path_prefix: str, batch_size: int) -> ThroughputRow:
-    return next(r for r in rows if r.path.startswith(path_prefix) and r.batch_size == batch_size)
