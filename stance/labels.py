@@ -52,7 +52,9 @@ class Example:
     source: str = ""
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        """One JSON line; an optional field that was not given is left out, not written empty."""
+        record = {k: v for k, v in asdict(self).items() if v or k not in OPTIONAL_FIELDS}
+        return json.dumps(record, ensure_ascii=False)
 
 
 @dataclass(frozen=True)

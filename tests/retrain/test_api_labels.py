@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,6 +31,14 @@ def test_a_new_example_is_added_to_the_incoming_file(client: TestClient, labels_
     assert body["counts"] == {"added": 1, "duplicate": 0, "conflict": 0, "invalid": 0}
     assert (labels_dir / "incoming.jsonl").read_text().count("\n") == 1
     assert len(load_examples(labels_dir)) == 2
+
+
+def test_fields_that_were_not_sent_are_not_written_empty(
+    client: TestClient, labels_dir: Path
+) -> None:
+    post(client, [NEW])
+
+    assert json.loads((labels_dir / "incoming.jsonl").read_text()) == NEW
 
 
 def test_each_example_gets_its_own_answer(client: TestClient) -> None:

@@ -29,7 +29,7 @@ def test_add_appends_the_sentence_and_exits_0(
     assert code == 0
     assert capsys.readouterr().out == f'added: "{NEW}" -> {labels_dir / "incoming.jsonl"}\n'
     added = json.loads((labels_dir / "incoming.jsonl").read_text())
-    assert added == {"text": NEW, "label": "cautious", "actor": "Germany", "source": ""}
+    assert added == {"text": NEW, "label": "cautious", "actor": "Germany"}
 
 
 def test_adding_a_sentence_already_there_exits_0_and_says_so(
