@@ -20,6 +20,7 @@ from bench.throughput import Classify
 
 @dataclass(frozen=True)
 class LonePair:
+    target: str
     rounds: int
     requests: int
     errors: int
@@ -32,6 +33,7 @@ class LonePair:
 
 
 def lone_pair(
+    target: str,
     url: str,
     classify: Classify,
     texts: Sequence[str],
@@ -54,6 +56,7 @@ def lone_pair(
         service += tally.latencies
         errors += sum(tally.errors.values())
     return LonePair(
+        target,
         rounds,
         len(service),
         errors,

@@ -59,6 +59,7 @@ def run_service(results: Results, config: BenchConfig, paths: Paths, texts: Sequ
         load_levels(results, server, config, texts)
         log.info("service: lone requests alternating with in-process batch-1 calls")
         results.lone = lone_pair(
+            server.name,
             f"{server.url}/classify",
             predictor_classifier(results.model.path, results.precision, batch_size=1),
             texts,
@@ -87,16 +88,6 @@ def run_naive(results: Results, config: BenchConfig, paths: Paths, texts: Sequen
     with running_server(NAIVE, command, {}, port, log_path, config.ready_timeout_s) as server:
         rss_ready = server.peak_rss_bytes()
         load_levels(results, server, config, texts)
-        log.info("service: lone requests alternating with in-process batch-1 calls")
-        results.lone = lone_pair(
-            f"{server.url}/classify",
-            predictor_classifier(results.model.path, results.precision, batch_size=1),
-            texts,
-            config.lone_rounds,
-            config.lone_per_round,
-            config.level_time_limit_s,
-            config.request_timeout_s,
-        )
         results.startups.append(
             Startup(NAIVE, server.startup_s, rss_ready, server.peak_rss_bytes())
         )

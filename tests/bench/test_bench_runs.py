@@ -47,6 +47,10 @@ def test_quick_bench_writes_report_and_plot(
         ("naive", 1),
         ("naive", 4),
     }
-    assert (raw["lone"]["requests"], raw["lone"]["errors"]) == (8, 0)
+    assert (raw["lone"]["target"], raw["lone"]["requests"], raw["lone"]["errors"]) == (
+        "service",
+        8,
+        0,
+    )
     assert "## Targets" in results.read_text(encoding="utf-8")
     assert results.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
