@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -71,8 +72,15 @@ def service_default_precision() -> Precision:
     return default if default in get_args(Precision) else "fp32"
 
 
+def exit_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM as SystemExit, so that ``subprocess.call`` kills the training it waits on and
+    each server's context manager stops its server; by default the children outlive the bench."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     os.environ.update(OFFLINE_ENV)
     config = QUICK if args.quick else FULL
