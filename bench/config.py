@@ -23,6 +23,8 @@ class BenchConfig:
     load_passes: int = 3
     lone_rounds: int = 10
     lone_per_round: int = 40
+    peak_rounds: int = 5
+    peak_sentences: int = 256
     level_time_limit_s: float = 60.0
     batch_request_texts: int = 256
     batch_requests: int = 4
@@ -54,6 +56,8 @@ QUICK = replace(
     load_passes=1,
     lone_rounds=2,
     lone_per_round=4,
+    peak_rounds=1,
+    peak_sentences=8,
     level_time_limit_s=20.0,
     batch_request_texts=16,
     batch_requests=1,

@@ -168,11 +168,21 @@ def throughput_cell(result: LoadResult) -> str:
     )
 
 
-def lone_rounds(r: Results) -> str:
-    if r.lone is None:
-        return "not run"
-    per_round = r.lone.requests // max(r.lone.rounds, 1)
-    return f"{r.lone.rounds} rounds of {per_round} sentences"
+def paired_rounds(r: Results) -> str:
+    parts = []
+    if r.lone is not None:
+        per_round = r.lone.requests // max(r.lone.rounds, 1)
+        parts.append(
+            f"for a lone request, {r.lone.rounds} rounds of {per_round} sentences, each "
+            "classified one at a time, then sent by one client (p50 of each side)"
+        )
+    if r.peak is not None:
+        parts.append(
+            f"for {r.peak.concurrency} clients, {r.peak.rounds} rounds, each a block of "
+            f"sentences classified in batches of {r.peak.batch_size}, then sent as single "
+            f"requests by {r.peak.concurrency} clients (median rate of each side)"
+        )
+    return "; ".join(parts) or "not run"
 
 
 def passes(r: Results) -> str:
@@ -369,11 +379,10 @@ def method(r: Results) -> str:
             "in the full run), each client waiting for its answer before sending the next. The "
             f"level is measured {passes(r)} and the run with the median throughput is reported "
             "(its latencies with it); the JSON keeps every run's throughput.",
-            f"- The lone-request target is measured on its own: {lone_rounds(r)}, each first "
-            "classified one at a time by the predictor in the bench process, then sent as "
-            "single requests by one client. Both p50s come from the same sentences and the same "
-            "minutes; section 1's batch-1 time was taken minutes earlier on other sentences, "
-            "and the machine's speed drifts by 10 to 20 % over minutes.",
+            "- The two targets against the predictor are measured on their own, alternating "
+            "in-process calls in the bench process with HTTP requests over the same sentences: "
+            f"{paired_rounds(r)}. Sections 1 and 2 were taken minutes apart, on other "
+            "sentences, and the machine's speed drifts by 10 to 20 % over minutes.",
             '- The naive endpoint (`bench/naive_server.py`) is a `pipeline("text-classification")` '
             "behind a plain FastAPI `def` route: one forward pass per request in the thread pool.",
             "- Start-up is from `Popen` to the first 200 from `/ready`; peak RSS is the kernel's "

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from bench.limit import Limit
 from bench.load import BatchResult, LoadResult
-from bench.lone import LonePair
 from bench.machine import Machine
 from bench.models import BenchModel
+from bench.paired import LonePair, PeakPair
 from bench.precision import Variant
 from bench.throughput import ThroughputRow
 from bench.train_time import TrainResult
@@ -45,6 +45,7 @@ class Results:
     load: list[LoadResult] = field(default_factory=list)
     batch: BatchResult | None = None
     lone: LonePair | None = None
+    peak: PeakPair | None = None
     train: TrainResult | None = None
     failures: dict[str, str] = field(default_factory=dict)
 

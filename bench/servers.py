@@ -9,11 +9,11 @@ from pathlib import Path
 
 from bench.config import BenchConfig, Paths
 from bench.load import batch_load, concurrent_load
-from bench.lone import lone_pair
 from bench.models import BenchModel
+from bench.paired import PeakConfig, lone_pair, peak_pair
 from bench.process import RunningServer, free_port, running_server, venv_script
 from bench.results import NAIVE, SERVICE, Results, Startup
-from bench.throughput import predictor_classifier
+from bench.throughput import best, predictor_classifier
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +57,7 @@ def run_service(results: Results, config: BenchConfig, paths: Paths, texts: Sequ
     ) as server:
         rss_ready = server.peak_rss_bytes()
         load_levels(results, server, config, texts)
-        log.info("service: lone requests alternating with in-process batch-1 calls")
-        results.lone = lone_pair(
-            server.name,
-            f"{server.url}/classify",
-            predictor_classifier(results.model.path, results.precision, batch_size=1),
-            texts,
-            config.lone_rounds,
-            config.lone_per_round,
-            config.level_time_limit_s,
-            config.request_timeout_s,
-        )
+        measure_pairs(results, server, config, texts)
         log.info("service: batch endpoint, %d texts per request", config.batch_request_texts)
         results.batch = batch_load(
             server.url,
@@ -79,6 +69,37 @@ def run_service(results: Results, config: BenchConfig, paths: Paths, texts: Sequ
         results.startups.append(
             Startup(SERVICE, server.startup_s, rss_ready, server.peak_rss_bytes())
         )
+
+
+def measure_pairs(
+    results: Results, server: RunningServer, config: BenchConfig, texts: Sequence[str]
+) -> None:
+    """The service against the predictor in this process, in alternation (``bench.paired``)."""
+    url = f"{server.url}/classify"
+    limits = (config.level_time_limit_s, config.request_timeout_s)
+    batch_size = (
+        best(results.throughput, "predictor").batch_size
+        if results.throughput
+        else max(config.batch_sizes)
+    )
+    classify = predictor_classifier(results.model.path, results.precision, batch_size)
+    log.info("service: lone requests alternating with in-process batch-1 calls")
+    results.lone = lone_pair(
+        server.name, url, classify, texts, config.lone_rounds, config.lone_per_round, *limits
+    )
+    concurrency = max(config.concurrency)
+    log.info(
+        "service: %d clients alternating with in-process batches of %d", concurrency, batch_size
+    )
+    peak = PeakConfig(
+        concurrency,
+        batch_size,
+        config.peak_rounds,
+        config.peak_sentences,
+        config.requests_at(concurrency),
+        limits,
+    )
+    results.peak = peak_pair(server.name, url, classify, texts, peak)
 
 
 def run_naive(results: Results, config: BenchConfig, paths: Paths, texts: Sequence[str]) -> None:

@@ -52,5 +52,10 @@ def test_quick_bench_writes_report_and_plot(
         8,
         0,
     )
+    assert (raw["peak"]["target"], raw["peak"]["concurrency"], raw["peak"]["errors"]) == (
+        "service",
+        4,
+        0,
+    )
     assert "## Targets" in results.read_text(encoding="utf-8")
     assert results.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
