@@ -28,10 +28,12 @@ class LonePair:
     errors: int
     forward_p50_ms: float
     service_p50_ms: float
+    round_ratios: list[float]
 
     @property
     def ratio(self) -> float:
-        return self.service_p50_ms / self.forward_p50_ms
+        """The median over rounds of each round's service p50 over its forward p50."""
+        return statistics.median(self.round_ratios)
 
 
 def lone_pair(
@@ -50,11 +52,15 @@ def lone_pair(
     asyncio.run(drive(url, texts, 1, 1, time_limit_s, timeout_s))
     forward: list[float] = []
     service: list[float] = []
+    ratios: list[float] = []
     errors = 0
     for number in range(rounds):
         block = nth_block(texts, number, per_round)
-        forward += [call_seconds(classify, text) for text in block]
+        block_forward = [call_seconds(classify, text) for text in block]
         tally, _ = asyncio.run(drive(url, block, 1, len(block), time_limit_s, timeout_s))
+        if tally.latencies:
+            ratios.append(statistics.median(tally.latencies) / statistics.median(block_forward))
+        forward += block_forward
         service += tally.latencies
         errors += sum(tally.errors.values())
     return LonePair(
@@ -64,6 +70,7 @@ def lone_pair(
         errors,
         1000 * statistics.median(forward),
         1000 * statistics.median(service),
+        ratios,
     )
 
 
@@ -81,7 +88,9 @@ class PeakPair:
 
     @property
     def ratio(self) -> float:
-        return self.service_per_s / self.predictor_per_s
+        """The median over rounds of each round's service rate over its predictor rate."""
+        pairs = zip(self.service_runs, self.predictor_runs, strict=True)
+        return statistics.median(service / predictor for service, predictor in pairs)
 
 
 def peak_pair(

@@ -174,15 +174,17 @@ def paired_rounds(r: Results) -> str:
         per_round = r.lone.requests // max(r.lone.rounds, 1)
         parts.append(
             f"for a lone request, {r.lone.rounds} rounds of {per_round} sentences, each "
-            "classified one at a time, then sent by one client (p50 of each side)"
+            "classified one at a time, then sent by one client"
         )
     if r.peak is not None:
         parts.append(
             f"for {r.peak.concurrency} clients, {r.peak.rounds} rounds, each a block of "
             f"sentences classified in batches of {r.peak.batch_size}, then sent as single "
-            f"requests by {r.peak.concurrency} clients (median rate of each side)"
+            f"requests by {r.peak.concurrency} clients"
         )
-    return "; ".join(parts) or "not run"
+    if not parts:
+        return "not run"
+    return "; ".join(parts) + ". Each round gives one ratio, and the target takes their median"
 
 
 def passes(r: Results) -> str:
