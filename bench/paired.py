@@ -102,16 +102,14 @@ def peak_pair(
 ) -> PeakPair:
     """``config.rounds`` times: a block of sentences through ``classify`` in batches, then
     ``config.requests`` single-sentence requests over the same block from
-    ``config.concurrency`` clients; the median rate of each side."""
+    ``config.concurrency`` clients; each side's rate in every round, and their medians."""
     classify(list(texts[: config.batch_size]))
     asyncio.run(drive(url, texts, config.concurrency, config.concurrency, *config.limits))
     predictor_runs: list[float] = []
     service_runs: list[float] = []
     errors = 0
     for number in range(config.rounds):
-        block = [
-            texts[(number * config.sentences + i) % len(texts)] for i in range(config.sentences)
-        ]
+        block = nth_block(texts, number, config.sentences)
         predictor_runs.append(batched_rate(classify, block, config.batch_size))
         tally, seconds = asyncio.run(
             drive(url, block, config.concurrency, config.requests, *config.limits)
