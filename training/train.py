@@ -216,6 +216,8 @@ def make_loop(
 
 
 def make_optimiser(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW without decay on biases and LayerNorm; fused, because the unfused CPU step over
+    the ~100 weight tensors took about a fifth of each training step."""
     named = list(model.named_parameters())
     groups = [
         {
@@ -224,7 +226,7 @@ def make_optimiser(model: torch.nn.Module, config: TrainConfig) -> torch.optim.O
         },
         {"params": [p for n, p in named if n.endswith(NO_DECAY)], "weight_decay": 0.0},
     ]
-    return torch.optim.AdamW(groups, lr=config.learning_rate)
+    return torch.optim.AdamW(groups, lr=config.learning_rate, fused=True)
 
 
 def dev_score(
