@@ -7,6 +7,8 @@ import pytest
 from stance.artifact import read_metadata
 from stance.registry import ModelStore
 from training.cli import models_main, promote_main
+from training.data import load_splits
+from training.pipeline import decide, rescore_on, score_on
 
 
 @pytest.fixture
@@ -89,3 +91,35 @@ def test_models_use_unknown_version_is_a_clear_error(store: ModelStore, capsys) 
     assert models_main(["--models-dir", str(store.root), "use", "nope"]) == 2
     assert "no version 'nope'" in capsys.readouterr().err
     assert store.current_version() == "v1-good"
+
+
+def test_gate_compares_with_current_rescored_on_the_new_split(store: ModelStore) -> None:
+    decision = decide("v2-worse", 0.70, store, 0.01, False, rescore=lambda metadata, path: 0.69)
+    assert decision.promoted
+    assert decision.reason == (
+        "test macro-F1 0.7000 vs current v1-good's 0.6900 re-scored on this run's test split, "
+        "within tolerance 0.01"
+    )
+
+
+def test_gate_keeps_the_stored_figure_when_rescore_declines(store: ModelStore) -> None:
+    decision = decide("v2-worse", 0.70, store, 0.01, False, rescore=lambda metadata, path: None)
+    assert not decision.promoted
+    assert "0.7000 vs current v1-good's 0.8000 is lower" in decision.reason
+
+
+def test_current_is_rescored_only_when_the_labels_changed(
+    store: ModelStore, small_labels_dir: Path
+) -> None:
+    splits = load_splits(small_labels_dir, 0.15, 13)
+    metadata = store.metadata("v1-good")
+    rescore = rescore_on(splits)
+    assert (
+        rescore(
+            metadata.model_copy(update={"labels_hash": splits.labels_hash}), store.path("v1-good")
+        )
+        is None
+    )
+    rescored = rescore(metadata, store.path("v1-good"))
+    assert rescored == score_on(store.path("v1-good"), splits.test)["macro_f1"]
+    assert rescored != metadata.macro_f1
