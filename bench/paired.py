@@ -36,28 +36,29 @@ class LonePair:
         return statistics.median(self.round_ratios)
 
 
+@dataclass(frozen=True)
+class LoneConfig:
+    rounds: int
+    per_round: int
+    limits: tuple[float, float]
+    """The load generator's time limit per round and timeout per request, in seconds."""
+
+
 def lone_pair(
-    target: str,
-    url: str,
-    classify: Classify,
-    texts: Sequence[str],
-    rounds: int,
-    per_round: int,
-    time_limit_s: float,
-    timeout_s: float,
+    target: str, url: str, classify: Classify, texts: Sequence[str], config: LoneConfig
 ) -> LonePair:
-    """``rounds`` times: ``per_round`` sentences through ``classify`` one at a time, then the
-    same sentences as single ``POST /classify`` requests from one client."""
+    """``config.rounds`` times: ``config.per_round`` sentences through ``classify`` one at a
+    time, then the same sentences as single ``POST /classify`` requests from one client."""
     classify([texts[0]])
-    asyncio.run(drive(url, texts, 1, 1, time_limit_s, timeout_s))
+    asyncio.run(drive(url, texts, 1, 1, *config.limits))
     forward: list[float] = []
     service: list[float] = []
     ratios: list[float] = []
     errors = 0
-    for number in range(rounds):
-        block = nth_block(texts, number, per_round)
+    for number in range(config.rounds):
+        block = nth_block(texts, number, config.per_round)
         block_forward = [call_seconds(classify, text) for text in block]
-        tally, _ = asyncio.run(drive(url, block, 1, len(block), time_limit_s, timeout_s))
+        tally, _ = asyncio.run(drive(url, block, 1, len(block), *config.limits))
         if tally.latencies:
             ratios.append(statistics.median(tally.latencies) / statistics.median(block_forward))
         forward += block_forward
@@ -65,7 +66,7 @@ def lone_pair(
         errors += sum(tally.errors.values())
     return LonePair(
         target,
-        rounds,
+        config.rounds,
         len(service),
         errors,
         1000 * statistics.median(forward),

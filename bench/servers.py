@@ -10,7 +10,7 @@ from pathlib import Path
 from bench.config import BenchConfig, Paths
 from bench.load import batch_load, concurrent_load
 from bench.models import BenchModel
-from bench.paired import PeakConfig, lone_pair, peak_pair
+from bench.paired import LoneConfig, PeakConfig, lone_pair, peak_pair
 from bench.process import RunningServer, free_port, running_server, venv_script
 from bench.results import NAIVE, SERVICE, Results, Startup
 from bench.throughput import best, predictor_classifier
@@ -84,9 +84,8 @@ def measure_pairs(
     )
     classify = predictor_classifier(results.model.path, results.precision, batch_size)
     log.info("service: lone requests alternating with in-process batch-1 calls")
-    results.lone = lone_pair(
-        server.name, url, classify, texts, config.lone_rounds, config.lone_per_round, *limits
-    )
+    lone = LoneConfig(config.lone_rounds, config.lone_per_round, limits)
+    results.lone = lone_pair(server.name, url, classify, texts, lone)
     concurrency = max(config.concurrency)
     log.info(
         "service: %d clients alternating with in-process batches of %d", concurrency, batch_size
