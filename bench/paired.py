@@ -24,6 +24,7 @@ from bench.throughput import Classify
 class LonePair:
     target: str
     rounds: int
+    per_round: int
     requests: int
     errors: int
     forward_p50_ms: float
@@ -67,6 +68,7 @@ def lone_pair(
     return LonePair(
         target,
         config.rounds,
+        config.per_round,
         len(service),
         errors,
         1000 * statistics.median(forward),

@@ -171,9 +171,8 @@ def throughput_cell(result: LoadResult) -> str:
 def paired_rounds(r: Results) -> str:
     parts = []
     if r.lone is not None:
-        per_round = r.lone.requests // max(r.lone.rounds, 1)
         parts.append(
-            f"for a lone request, {r.lone.rounds} rounds of {per_round} sentences, each "
+            f"for a lone request, {r.lone.rounds} rounds of {r.lone.per_round} sentences, each "
             "classified one at a time, then sent by one client"
         )
     if r.peak is not None:

@@ -13,5 +13,5 @@ def test_the_peak_ratio_is_the_median_of_the_rounds_ratios() -> None:
 
 
 def test_the_lone_ratio_is_the_median_of_the_rounds_ratios() -> None:
-    lone = LonePair("service", 3, 120, 0, 8.0, 11.0, [1.2, 1.5, 1.3])
+    lone = LonePair("service", 3, 40, 120, 0, 8.0, 11.0, [1.2, 1.5, 1.3])
     assert lone.ratio == pytest.approx(1.3)
