@@ -18,8 +18,10 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 from sklearn.pipeline import Pipeline, make_pipeline
+from tokenizers import Tokenizer
 from transformers import PreTrainedModel
 
+from stance.backends import TorchBackend
 from stance.encoding import TextEncoder
 from stance.labels import Example
 from stance.onnx import INT8_FILE, OnnxBackend
@@ -27,31 +29,19 @@ from stance.predictor import batched_logits, softmax
 from training.data import Splits
 
 ECE_BINS = 10
+PREDICT_BATCH = 64
 
 
 def predict_logits(
-    model: PreTrainedModel,
-    tokenizer: Any,
-    texts: Sequence[str],
-    max_length: int,
-    batch_size: int = 64,
+    model: PreTrainedModel, tokenizer: Any, texts: Sequence[str], max_length: int
 ) -> np.ndarray:
-    """Logits in input order; batches are length-sorted so padding stays short."""
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    out = np.zeros((len(texts), int(model.config.num_labels or 0)), dtype=np.float64)
-    model.eval()
-    with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
-            encoded = tokenizer(
-                [texts[i] for i in chunk],
-                padding=True,
-                truncation=True,
-                max_length=max_length,
-                return_tensors="pt",
-            )
-            out[chunk] = model(**encoded).logits.float().numpy()
-    return out
+    """Logits in input order, through the service's own encoder and batching: what is measured
+    here is what the service will compute."""
+    encoder = TextEncoder(
+        Tokenizer.from_str(tokenizer.backend_tokenizer.to_str()), max_length, tokenizer.pad_token
+    )
+    n_labels = int(model.config.num_labels or 0)
+    return batched_logits(encoder, TorchBackend(model), texts, n_labels, PREDICT_BATCH)[0]
 
 
 def macro_f1(y_true: Sequence[int], y_pred: Sequence[int], n_labels: int) -> float:
@@ -199,7 +189,7 @@ def int8_metrics(
     it does not change the argmax)."""
     encoder = TextEncoder.load(directory, max_length)
     backend = OnnxBackend(Path(directory) / INT8_FILE).checked(len(labels))
-    logits, _ = batched_logits(encoder, backend, [e.text for e in test], len(labels), 64)
+    logits, _ = batched_logits(encoder, backend, [e.text for e in test], len(labels), PREDICT_BATCH)
     predicted = logits.argmax(axis=1).tolist()
     score = macro_f1(label_ids(test, labels), predicted, len(labels))
     return {"macro_f1": score, "delta_macro_f1": score - fp32_macro_f1}
