@@ -47,7 +47,7 @@ _VERSION_LINE = re.compile(r"version (\S+) written to ")
 
 logger = logging.getLogger(__name__)
 
-Stage = Literal["training", "saved", "decided"]
+Stage = Literal["training", "refitting", "saved", "decided"]
 
 
 class JobState(StrEnum):
@@ -127,6 +127,8 @@ def read_progress(line: str, progress: Progress | None) -> Progress | None:
         _plan_steps(progress, _json_object(rest))
     elif found := _EPOCH_LINE.match(line):
         _end_epoch(progress, int(found.group(1)), found.group(2), found.group(3))
+    elif line.startswith("refit: "):
+        progress.stage = "refitting"
     elif _VERSION_LINE.match(line):
         progress.stage = "saved"
     elif line.startswith(("promoted to current: ", "NOT promoted: ")):

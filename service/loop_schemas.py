@@ -122,8 +122,9 @@ class SuggestResponse(BaseModel):
 
 
 class JobProgress(BaseModel):
-    stage: Literal["training", "saved", "decided"] = Field(
-        description="training, then saved (evaluated and written), then decided (promotion)."
+    stage: Literal["training", "refitting", "saved", "decided"] = Field(
+        description="training (early stopping on dev), refitting (the chosen number of epochs "
+        "again on train + dev), then saved (evaluated and written), then decided (promotion)."
     )
     epoch: int | None = Field(default=None, description="Last finished epoch.")
     max_epochs: int | None = Field(default=None, description="Epochs planned (early stop aside).")

@@ -34,7 +34,11 @@ class TrainConfig:
         default=1e-4, metadata={"help": "Peak AdamW learning rate, reached after warmup."}
     )
     epochs: int = field(
-        default=5, metadata={"help": "Maximum number of passes over the training split."}
+        default=3,
+        metadata={
+            "help": "Maximum number of passes over the training split; the learning rate "
+            "decays to zero over them."
+        },
     )
     batch_size: int = field(default=16, metadata={"help": "Training examples per step."})
     max_length: int = field(
@@ -52,6 +56,14 @@ class TrainConfig:
     dev_fraction: float = field(
         default=0.15,
         metadata={"help": "Share of the training split held out (stratified) for early stopping."},
+    )
+    refit: bool = field(
+        default=True,
+        metadata={
+            "help": "After early stopping has chosen the number of epochs on dev, train a fresh "
+            "model on train + dev for that many epochs and save it (dev still fits the "
+            "temperature); --no-refit saves the early-stopped model."
+        },
     )
     class_weighting: bool = field(
         default=True,

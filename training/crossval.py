@@ -10,7 +10,7 @@ import numpy as np
 from training.config import TrainConfig
 from training.data import Splits, carve_dev, cv_folds, to_dataset
 from training.evaluate import baseline_metrics, label_ids, macro_f1, predict_logits
-from training.train import fine_tune
+from training.train import train_model
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def cross_validate(
     folds = cv_folds(splits.train_pool, labels, k, config.seed)
     for fold, (learn, held_out) in enumerate(folds, start=1):
         train, dev = carve_dev(learn, labels, config.dev_fraction, config.seed)
-        trained = fine_tune(
+        trained = train_model(
             config, base_path, labels, to_dataset(train, labels), to_dataset(dev, labels), progress
         )
         logits = predict_logits(

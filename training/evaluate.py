@@ -163,10 +163,14 @@ def confusion_text(matrix: Sequence[Sequence[int]], labels: Sequence[str]) -> st
 
 
 def evaluate_model(
-    model: PreTrainedModel, tokenizer: Any, splits: Splits, max_length: int
+    model: PreTrainedModel,
+    tokenizer: Any,
+    dev_logits: np.ndarray,
+    splits: Splits,
+    max_length: int,
 ) -> dict[str, Any]:
-    """Test metrics with the dev-fitted temperature applied, and what calibration did."""
-    dev_logits = predict_logits(model, tokenizer, [e.text for e in splits.dev], max_length)
+    """Test metrics of ``model`` with the temperature fitted on ``dev_logits`` (the logits of
+    the model early stopping chose), and what calibration did."""
     calibration = calibrate(dev_logits, label_ids(splits.dev, splits.labels))
     test_logits = predict_logits(model, tokenizer, [e.text for e in splits.test], max_length)
     test_y = label_ids(splits.test, splits.labels)

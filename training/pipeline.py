@@ -44,7 +44,7 @@ from training.evaluate import (
 )
 from training.evaluate import evaluate_model as evaluate_on_splits
 from training.report import write_report
-from training.train import TrainedModel, fine_tune
+from training.train import TrainedModel, train_model
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ def train_version(
     version = make_version(splits.labels_hash)
     with store.staging() as scratch:
         with clock("train"):
-            trained = fine_tune(
+            trained = train_model(
                 config,
                 base_path,
                 splits.labels,
@@ -183,12 +183,10 @@ def save_int8(
 
 
 def evaluate_trained(trained: TrainedModel, splits: Splits, config: TrainConfig) -> dict[str, Any]:
-    metrics = evaluate_on_splits(trained.model, trained.tokenizer, splits, config.max_length)
-    metrics["training"] = {
-        "best_epoch": trained.best_epoch,
-        "steps": trained.steps,
-        "history": [asdict(record) for record in trained.history],
-    }
+    metrics = evaluate_on_splits(
+        trained.model, trained.tokenizer, trained.dev_logits, splits, config.max_length
+    )
+    metrics["training"] = trained.summary()
     return metrics
 
 

@@ -135,9 +135,22 @@ def training_section(training: dict[str, Any]) -> str:
         for r in training.get("history", [])
     ]
     return (
-        f"## Training\n\nBest epoch {training.get('best_epoch')} (weights restored), "
-        f"{training.get('steps')} steps.\n\n"
+        f"## Training\n\nEarly stopping on dev chose epoch {training.get('best_epoch')} "
+        f"({training.get('steps')} steps run).\n\n"
         + table_lines(["epoch", "steps", "train loss", "dev macro-F1"], rows)
+        + refit_sentence(training.get("refit"))
+    )
+
+
+def refit_sentence(refit: dict[str, Any] | None) -> str:
+    if not refit:
+        return "\n\nThe saved model is the early-stopped one (weights of the chosen epoch).\n"
+    losses = ", ".join(fmt(loss) for loss in refit.get("losses", []))
+    return (
+        f"\n\nThe saved model was then trained afresh on train + dev ({refit.get('sentences')} "
+        f"sentences) for {refit.get('epochs')} epochs, {refit.get('steps')} steps "
+        f"(train loss {losses}); the temperature was fitted on dev with the early-stopped "
+        "model.\n"
     )
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import torch
-from datasets import Dataset
+from datasets import Dataset, concatenate_datasets
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 from transformers import (
@@ -40,13 +40,34 @@ class EpochRecord:
     dev_macro_f1: float
 
 
+@dataclass(frozen=True)
+class RefitRecord:
+    epochs: int
+    sentences: int
+    steps: int
+    losses: list[float]
+
+
 @dataclass
 class TrainedModel:
+    """The model to save, with what chose it: the early-stopping run's history and its logits
+    on dev (the model that produced them is the one dev chose; with refit, not the one saved)."""
+
     model: PreTrainedModel
     tokenizer: Any
+    dev_logits: np.ndarray
     history: list[EpochRecord] = field(default_factory=list)
     best_epoch: int = 0
     steps: int = 0
+    refit: RefitRecord | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "best_epoch": self.best_epoch,
+            "steps": self.steps,
+            "history": [asdict(record) for record in self.history],
+            "refit": asdict(self.refit) if self.refit else None,
+        }
 
 
 def load_base(base_path: str, labels: Sequence[str]) -> tuple[PreTrainedModel, Any]:
@@ -156,6 +177,26 @@ class Loop:
         return float(loss.item())
 
 
+def train_model(
+    config: TrainConfig,
+    base_path: str,
+    labels: Sequence[str],
+    train: Dataset,
+    dev: Dataset,
+    progress: bool = True,
+) -> TrainedModel:
+    """Early stopping on dev chooses the number of epochs; with ``config.refit``, a fresh model
+    is then trained on train + dev for that many epochs, so that the 15 % held out for choosing
+    is not lost to the model that is saved."""
+    chosen = fine_tune(config, base_path, labels, train, dev, progress)
+    if not config.refit:
+        return chosen
+    model, record = refit(
+        config, base_path, labels, concatenate_datasets([train, dev]), chosen.best_epoch, progress
+    )
+    return replace(chosen, model=model, refit=record)
+
+
 def fine_tune(
     config: TrainConfig,
     base_path: str,
@@ -180,8 +221,35 @@ def fine_tune(
             if stopping.should_stop(model, epoch, score) or loop.steps >= loop.total_steps:
                 break
     stopping.restore(model)
+    dev_logits = predict_logits(model, tokenizer, list(dev["text"]), config.max_length)
+    return TrainedModel(model, tokenizer, dev_logits, history, stopping.best_epoch, loop.steps)
+
+
+def refit(
+    config: TrainConfig,
+    base_path: str,
+    labels: Sequence[str],
+    data: Dataset,
+    epochs: int,
+    progress: bool,
+) -> tuple[PreTrainedModel, RefitRecord]:
+    """The early-stopping run again, from the base model, on ``data``: same seed and learning
+    rate schedule (over ``config.epochs`` epochs of ``data``), stopped after ``epochs``."""
+    set_seed(config.seed)
+    model, tokenizer = load_base(base_path, labels)
+    log.info("refit: %d sentences, %d epochs", len(data), epochs)
+    loop = make_loop(config, model, tokenizer, data, len(labels), progress, "refit")
+    loop.bar.reset(total=min(loop.total_steps, epochs * -(-len(data) // config.batch_size)))
+    losses: list[float] = []
+    with loop.bar, logging_redirect_tqdm():
+        for epoch in range(1, epochs + 1):
+            losses.append(loop.run_epoch(epoch))
+            loop.bar.set_postfix(epoch=epoch, loss=f"{losses[-1]:.4f}")
+            log.info("refit epoch %d: loss %.4f", epoch, losses[-1])
+            if loop.steps >= loop.total_steps:
+                break
     model.eval()
-    return TrainedModel(model, tokenizer, history, stopping.best_epoch, loop.steps)
+    return model, RefitRecord(epochs, len(data), loop.steps, losses)
 
 
 def make_loop(
@@ -191,6 +259,7 @@ def make_loop(
     train: Dataset,
     n_labels: int,
     progress: bool,
+    desc: str = "train",
 ) -> Loop:
     texts, targets = list(train["text"]), list(train["label"])
     total = -(-len(texts) // config.batch_size) * config.epochs
@@ -211,7 +280,7 @@ def make_loop(
         ),
         loss_fn=torch.nn.CrossEntropyLoss(weight=weights),
         generator=torch.Generator().manual_seed(config.seed),
-        bar=tqdm(total=total, desc="train", unit="step", file=sys.stderr, disable=not progress),
+        bar=tqdm(total=total, desc=desc, unit="step", file=sys.stderr, disable=not progress),
     )
 
 

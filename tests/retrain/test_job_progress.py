@@ -10,6 +10,8 @@ STANCE_TRAIN_OUTPUT = [
     'training config: {"epochs": 8, "batch_size": 16, "max_length": 32, "max_steps": 2}',
     'data: {"train": {"supportive": 11, "cautious": 10, "opposed": 10}, "dev": {}, "test": {}}',
     "epoch 1: loss 1.0983, dev macro-F1 0.3889",
+    "refit: 37 sentences, 1 epochs",
+    "refit epoch 1: loss 1.0412",
     "version 20250102T090000Z-04817ff4 written to /models/20250102T090000Z-04817ff4",
     "test macro-F1 0.1667, accuracy 0.3333, ECE 0.0113 (n=3); per-class F1: ...",
     "promoted to current: there is no current model yet",
@@ -54,9 +56,18 @@ def test_an_epoch_line_moves_the_progress() -> None:
 
 
 def test_the_stage_follows_the_run_to_its_decision() -> None:
-    stages = [p.stage if (p := progress_after(STANCE_TRAIN_OUTPUT[:n])) else None for n in (4, 6)]
+    stages = [
+        p.stage if (p := progress_after(STANCE_TRAIN_OUTPUT[:n])) else None for n in (3, 4, 6, 8)
+    ]
 
-    assert stages == ["saved", "decided"]
+    assert stages == ["training", "refitting", "saved", "decided"]
+
+
+def test_refit_lines_leave_the_early_stopping_figures_alone() -> None:
+    progress = progress_after(STANCE_TRAIN_OUTPUT[:5])
+
+    assert progress is not None
+    assert (progress.epoch, progress.loss, progress.dev_macro_f1) == (1, 1.0983, 0.3889)
 
 
 def test_a_non_finite_loss_is_left_out() -> None:

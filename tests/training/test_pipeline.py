@@ -98,6 +98,23 @@ def test_metadata_is_complete(trained_store, tiny_train_config: TrainConfig) -> 
     assert raw["promotion"]["promoted"] is True
 
 
+def test_the_saved_model_is_refitted_on_train_and_dev(trained_store) -> None:
+    training = read_metadata(trained_store.path).metrics["training"]
+    refit = training["refit"]
+    assert (refit["epochs"], refit["sentences"], refit["steps"]) == (training["best_epoch"], 37, 4)
+    assert len(refit["losses"]) == 1
+
+
+def test_without_refit_the_early_stopped_model_is_saved(
+    small_labels_dir: Path, tiny_train_config: TrainConfig, tmp_path: Path
+) -> None:
+    settings = PipelineSettings(labels_dir=small_labels_dir, models_dir=tmp_path)
+    config = replace(tiny_train_config, refit=False, int8=False)
+    result = train_version(config, settings, progress=False)
+    assert result.metrics["training"]["refit"] is None
+    assert "the early-stopped one" in (result.path / REPORT_FILE).read_text()
+
+
 def test_labels_come_from_the_artifact(trained_store) -> None:
     metadata = read_metadata(trained_store.path)
     assert config_labels(trained_store.path) == metadata.labels
@@ -113,6 +130,7 @@ def test_report_and_plot_exist(trained_store) -> None:
     report = (trained_store.path / REPORT_FILE).read_text()
     assert "](confusion_matrix.png)" in report
     assert "cautious F1" in report
+    assert "trained afresh on train + dev (37 sentences)" in report
     assert (trained_store.path / "confusion_matrix.png").read_bytes().startswith(b"\x89PNG")
 
 
