@@ -63,6 +63,7 @@ def artifact_factory(
         max_length: int = 32,
         macro_f1: float = 0.5,
         int8: bool = True,
+        labels_hash: str = "00000000",
     ) -> Path:
         torch.manual_seed(seed)
         config = BertConfig(
@@ -93,7 +94,7 @@ def artifact_factory(
                 version=version,
                 labels=list(labels),
                 base_model="tiny-random-bert",
-                labels_hash="00000000",
+                labels_hash=labels_hash,
                 created_at=datetime.now(UTC).isoformat(),
                 max_length=max_length,
                 seed=seed,

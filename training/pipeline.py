@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from stance.artifact import METADATA_FILE, ArtifactError, ModelMetadata, write_metadata
-from stance.labels import Example, load_examples, split
+from stance.labels import Example, labels_hash, load_examples, split
 from stance.onnx import write_int8
 from stance.predictor import Predictor, softmax
 from stance.registry import ModelStore
@@ -49,6 +49,7 @@ from training.train import TrainedModel, train_model
 log = logging.getLogger(__name__)
 
 Rescore = Callable[[ModelMetadata, Path], float | None]
+RESCORED = " re-scored on today's test split"
 """Current's test macro-F1 on the new version's test split, or None to use its stored one."""
 
 PACKAGES = ("stance", "torch", "transformers", "datasets", "scikit-learn", "numpy")
@@ -141,7 +142,7 @@ def train_version(
                 store,
                 settings.promote_tolerance,
                 force,
-                rescore_on(splits),
+                rescore_on(splits.labels_hash, splits.test),
             )
         with clock("save"):
             trained.model.save_pretrained(scratch)
@@ -206,6 +207,7 @@ def decide(
     tolerance: float,
     force: bool,
     rescore: Rescore | None = None,
+    measured: str = "",
 ) -> Decision:
     """The promotion gate: is ``version`` good enough to replace ``current``?"""
     current = store.current_version()
@@ -227,7 +229,9 @@ def decide(
         return verdict(True, f"current {current} is unreadable ({exc})")
     if reference is None:
         return verdict(True, f"current {current} has no test macro-F1 to compare")
-    comparison = f"test macro-F1 {macro_f1:.4f} vs current {current}'s {reference:.4f}{where}"
+    comparison = (
+        f"test macro-F1 {macro_f1:.4f}{measured} vs current {current}'s {reference:.4f}{where}"
+    )
     if macro_f1 >= reference - tolerance:
         return verdict(True, f"{comparison}, within tolerance {tolerance}")
     return verdict(
@@ -245,22 +249,23 @@ def reference_f1(
     rescored = rescore(metadata, store.path(current)) if rescore else None
     if rescored is None:
         return metadata.macro_f1, ""
-    return rescored, " re-scored on this run's test split"
+    return rescored, RESCORED
 
 
-def rescore_on(splits: Splits) -> Rescore:
-    """Score current on this run's test split when its labels differ from this run's.
+def rescore_on(labels_hash: str, test: Sequence[Example]) -> Rescore:
+    """Score a version on ``test`` (the split of the labels whose hash is ``labels_hash``) when
+    it was trained on other labels.
 
-    Labels added since current was trained can add sentences to the test split; its stored
-    figure is then measured on other sentences than the new version's. A test sentence is in
-    test in every corpus, so current has never trained on any of them.
+    Labels added since a version was trained can add sentences to the test split; its stored
+    figure is then measured on other sentences. A test sentence is in test in every corpus, so
+    no version has trained on any of them.
     """
 
     def rescore(metadata: ModelMetadata, path: Path) -> float | None:
-        if metadata.labels_hash == splits.labels_hash:
+        if metadata.labels_hash == labels_hash:
             return None
         try:
-            return float(score_on(path, splits.test)["macro_f1"])
+            return float(score_on(path, test)["macro_f1"])
         except TrainingError:
             return None
 
@@ -268,15 +273,42 @@ def rescore_on(splits: Splits) -> Rescore:
 
 
 def promote_version(version: str, settings: PipelineSettings, force: bool) -> Decision:
-    """Apply the gate to an existing version, record the decision in it, move ``current``."""
+    """Apply the gate to an existing version, record the decision in it, move ``current``.
+
+    When the version and current were trained on different labels, each one whose labels are
+    not today's is re-scored on today's test split, so that both figures count the same
+    sentences."""
     store = ModelStore(settings.models_dir)
     metadata = store.metadata(version)
-    decision = decide(version, metadata.macro_f1, store, settings.promote_tolerance, force)
+    macro_f1, measured, rescore = metadata.macro_f1, "", None
+    if not force and labels_differ(store, metadata):
+        rescore = todays_rescore(settings.labels_dir)
+        rescored = rescore(metadata, store.path(version))
+        if rescored is not None:
+            macro_f1, measured = rescored, RESCORED
+    tolerance = settings.promote_tolerance
+    decision = decide(version, macro_f1, store, tolerance, force, rescore, measured)
     if store.current_version() != version:
         record_promotion(store.path(version), metadata, decision)
     if decision.promoted:
         store.set_current(version)
     return decision
+
+
+def labels_differ(store: ModelStore, metadata: ModelMetadata) -> bool:
+    current = store.current_version()
+    if current is None or current == metadata.version:
+        return False
+    try:
+        return store.metadata(current).labels_hash != metadata.labels_hash
+    except ArtifactError:
+        return False
+
+
+def todays_rescore(labels_dir: Path) -> Rescore:
+    examples = load_examples(labels_dir)
+    _, test = split(examples)
+    return rescore_on(labels_hash(examples), test)
 
 
 def use_version(version: str, settings: PipelineSettings) -> str | None:

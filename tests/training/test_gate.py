@@ -97,7 +97,7 @@ def test_gate_compares_with_current_rescored_on_the_new_split(store: ModelStore)
     decision = decide("v2-worse", 0.70, store, 0.01, False, rescore=lambda metadata, path: 0.69)
     assert decision.promoted
     assert decision.reason == (
-        "test macro-F1 0.7000 vs current v1-good's 0.6900 re-scored on this run's test split, "
+        "test macro-F1 0.7000 vs current v1-good's 0.6900 re-scored on today's test split, "
         "within tolerance 0.01"
     )
 
@@ -113,7 +113,7 @@ def test_current_is_rescored_only_when_the_labels_changed(
 ) -> None:
     splits = load_splits(small_labels_dir, 0.15, 13)
     metadata = store.metadata("v1-good")
-    rescore = rescore_on(splits)
+    rescore = rescore_on(splits.labels_hash, splits.test)
     assert (
         rescore(
             metadata.model_copy(update={"labels_hash": splits.labels_hash}), store.path("v1-good")
@@ -123,3 +123,20 @@ def test_current_is_rescored_only_when_the_labels_changed(
     rescored = rescore(metadata, store.path("v1-good"))
     assert rescored == score_on(store.path("v1-good"), splits.test)["macro_f1"]
     assert rescored != metadata.macro_f1
+
+
+def test_promote_rescores_versions_trained_on_other_labels(
+    tmp_path: Path, artifact_factory, small_labels_dir: Path, capsys
+) -> None:
+    artifact_factory(tmp_path, "v1-old-labels", macro_f1=0.80, labels_hash="11111111")
+    artifact_factory(tmp_path, "v2-new-labels", macro_f1=0.70, labels_hash="22222222")
+    store = ModelStore(tmp_path)
+    store.set_current("v1-old-labels")
+    test = load_splits(small_labels_dir, 0.15, 13).test
+    today = score_on(store.path("v1-old-labels"), test)["macro_f1"]
+
+    assert promote(store, "v2-new-labels", "--labels-dir", str(small_labels_dir)) == 0
+    assert (
+        f"test macro-F1 {today:.4f} re-scored on today's test split vs current v1-old-labels's "
+        f"{today:.4f} re-scored on today's test split, within tolerance 0.01"
+    ) in capsys.readouterr().out
