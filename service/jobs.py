@@ -4,7 +4,8 @@ The service never imports the training code; it runs the installed ``stance-trai
 service's labels and models dirs and reads what it prints (progress) and the result file it
 writes (version, promotion decision). Training promotes by moving ``models/current``; when it
 does, the holder reloads at once, so the new version is served without waiting for the poller.
-One job runs at a time. Jobs live in memory: a restart forgets them, not their models.
+One job runs at a time. Each job's status is also kept on disk, in ``<models_dir>/.jobs/``,
+so that the list survives a restart.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import sys
 import tempfile
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,9 +32,13 @@ from typing import Any, Literal
 from fastapi import FastAPI
 
 from service.config import Settings
+from service.loop_schemas import JobStatus
 from service.model_holder import ModelHolder
+from stance.files import write_atomically
 
 JOBS_KEPT = 20
+HISTORY_DIR = ".jobs"
+CUT_OFF = "the service stopped before the job finished"
 STOP_GRACE_S = 15.0
 READ_CHUNK = 65536
 CHILD_ENV_DEFAULTS = {
@@ -174,11 +179,91 @@ def _number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def status_of(job: Job) -> JobStatus:
+    return JobStatus.model_validate(job, from_attributes=True)
+
+
+def job_from_status(status: JobStatus, log_lines: int) -> Job:
+    """The job a saved status describes; one saved while queued or running was cut off by a
+    hard stop of the service, and is failed."""
+    progress = Progress(**status.progress.model_dump()) if status.progress else None
+    job = Job(
+        id=status.id,
+        log=deque(status.log, maxlen=log_lines),
+        state=JobState(status.state),
+        created_at=status.created_at,
+        started_at=status.started_at,
+        finished_at=status.finished_at,
+        exit_code=status.exit_code,
+        progress=progress,
+        version=status.version,
+        promoted=status.promoted,
+        reason=status.reason,
+        test_metrics=status.test_metrics,
+        serving=status.serving,
+        error=status.error,
+    )
+    if not job.finished:
+        job.finish(JobState.FAILED, CUT_OFF)
+    return job
+
+
+class JobHistory:
+    """Jobs as JSON files, one per job, each written atomically.
+
+    Disk trouble is logged, never raised: a job's record is worth less than the job."""
+
+    def __init__(self, directory: Path, log_lines: int) -> None:
+        self.directory = directory
+        self.log_lines = log_lines
+
+    def save(self, job: Job) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            write_atomically(self._path(job.id), self._document(job))
+        except OSError as exc:
+            logger.warning("cannot record retrain job: %s", exc, extra={"job_id": job.id})
+
+    def load(self) -> list[Job]:
+        """The saved jobs, oldest first; unreadable files are skipped."""
+        jobs = []
+        for path in self._files():
+            try:
+                status = JobStatus.model_validate_json(path.read_bytes())
+            except (OSError, ValueError) as exc:
+                logger.warning("skipping unreadable job record %s: %s", path, exc)
+                continue
+            jobs.append(job_from_status(status, self.log_lines))
+        return sorted(jobs, key=lambda job: job.created_at)
+
+    def retain(self, job_ids: Iterable[str]) -> None:
+        """Delete the records of every job not in ``job_ids``."""
+        kept = {self._path(job_id) for job_id in job_ids}
+        try:
+            for path in self._files():
+                if path not in kept:
+                    path.unlink(missing_ok=True)
+        except OSError as exc:
+            logger.warning("cannot prune retrain job records: %s", exc)
+
+    def _path(self, job_id: str) -> Path:
+        return self.directory / f"{job_id}.json"
+
+    def _document(self, job: Job) -> bytes:
+        return status_of(job).model_dump_json(indent=2).encode("utf-8")
+
+    def _files(self) -> list[Path]:
+        return sorted(self.directory.glob("*.json")) if self.directory.is_dir() else []
+
+
 class JobRunner:
     def __init__(self, settings: Settings, holder: ModelHolder) -> None:
         self._settings = settings
         self._holder = holder
-        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._history = JobHistory(settings.models_dir / HISTORY_DIR, settings.job_log_lines)
+        self._jobs: OrderedDict[str, Job] = OrderedDict(
+            (job.id, job) for job in self._history.load()[-JOBS_KEPT:]
+        )
         self._active: Job | None = None
         self._task: asyncio.Task[None] | None = None
         self._process: asyncio.subprocess.Process | None = None
@@ -201,6 +286,7 @@ class JobRunner:
             raise TrainerMissingError(str(self.trainer))
         job = Job(uuid.uuid4().hex[:12], deque(maxlen=self._settings.job_log_lines))
         self._remember(job)
+        self._history.save(job)
         self._active = job
         self._task = asyncio.create_task(self._run(job), name=f"stance-retrain-{job.id}")
         return job
@@ -223,6 +309,7 @@ class JobRunner:
         finished = [j.id for j in self._jobs.values() if j.finished]
         for old in finished[: max(0, len(self._jobs) - JOBS_KEPT)]:
             del self._jobs[old]
+        self._history.retain(self._jobs)
 
     def command(self, result_json: Path) -> list[str]:
         settings = self._settings
@@ -252,6 +339,7 @@ class JobRunner:
             job.finish(JobState.FAILED, f"the job runner failed: {exc}")
         finally:
             self._process = None
+            self._history.save(job)
             logger.info(
                 "retrain job finished",
                 extra={"job_id": job.id, "state": job.state, "version": job.version},

@@ -7,14 +7,13 @@ it into place, so a crash at any point leaves either the old or the new file, bo
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from filelock import FileLock
 
+from stance.files import write_atomically
 from stance.labels import (
     LABELS,
     Example,
@@ -106,23 +105,4 @@ def _append_atomically(path: Path, lines: list[str]) -> None:
     existing = path.read_bytes() if path.exists() else b""
     if existing and not existing.endswith(b"\n"):
         existing += b"\n"
-    payload = existing + ("\n".join(lines) + "\n").encode("utf-8")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_atomically(path, existing + ("\n".join(lines) + "\n").encode("utf-8"))

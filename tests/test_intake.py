@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from stance import intake
+from stance import files, intake
 from stance.intake import add_examples
 from stance.labels import load_examples
 
@@ -98,7 +98,7 @@ def test_crash_before_rename_leaves_the_file_valid(
     def crash(*_: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(intake.os, "replace", crash)
+    monkeypatch.setattr(files.os, "replace", crash)
     with pytest.raises(KeyboardInterrupt):
         add(
             [{"text": "Women's groups called the regime illegitimate.", "label": "opposed"}],

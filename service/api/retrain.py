@@ -8,7 +8,14 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from service.api.deps import AdminOnly
 from service.api.errors import error_responses
-from service.jobs import Job, JobBusyError, JobRunner, TrainerMissingError
+from service.jobs import (
+    JOBS_KEPT,
+    Job,
+    JobBusyError,
+    JobRunner,
+    TrainerMissingError,
+    status_of,
+)
 from service.loop_schemas import JobStatus
 
 router = APIRouter(
@@ -42,8 +49,8 @@ def trainer_missing(path: str) -> str:
 
 def no_such_job(job_id: str) -> str:
     return (
-        f"no job '{job_id}': ids come from POST /admin/retrain, and jobs are forgotten "
-        "when the service restarts (GET /admin/jobs lists them)"
+        f"no job '{job_id}': ids come from POST /admin/retrain, and only the last "
+        f"{JOBS_KEPT} jobs are kept (GET /admin/jobs lists them)"
     )
 
 
@@ -61,12 +68,12 @@ async def retrain(jobs: JobsDep, response: Response) -> JobStatus:
     except TrainerMissingError as missing:
         raise HTTPException(status_code=503, detail=trainer_missing(str(missing))) from None
     response.headers["Location"] = f"/admin/jobs/{job.id}"
-    return job_status(job)
+    return status_of(job)
 
 
-@router.get("/jobs", summary="Retrain jobs since the service started, newest first")
+@router.get("/jobs", summary="The last retrain jobs, newest first (kept across restarts)")
 async def list_jobs(jobs: JobsDep) -> list[JobStatus]:
-    return [job_status(job) for job in jobs.jobs()]
+    return [status_of(job) for job in jobs.jobs()]
 
 
 @router.get(
@@ -78,8 +85,4 @@ async def get_job(job_id: str, jobs: JobsDep) -> JobStatus:
     job = jobs.get(job_id)
     if job is None:
         raise HTTPException(status_code=404, detail=no_such_job(job_id))
-    return job_status(job)
-
-
-def job_status(job: Job) -> JobStatus:
-    return JobStatus.model_validate(job, from_attributes=True)
+    return status_of(job)

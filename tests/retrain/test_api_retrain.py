@@ -150,8 +150,8 @@ def test_an_unknown_job_is_a_404(client: TestClient) -> None:
 
     assert (response.status_code, response.json()["detail"]) == (
         404,
-        "no job 'nope': ids come from POST /admin/retrain, and jobs are forgotten when the "
-        "service restarts (GET /admin/jobs lists them)",
+        "no job 'nope': ids come from POST /admin/retrain, and only the last 20 jobs are "
+        "kept (GET /admin/jobs lists them)",
     )
 
 
