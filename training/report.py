@@ -144,13 +144,13 @@ def training_section(training: dict[str, Any]) -> str:
 
 def refit_sentence(refit: dict[str, Any] | None) -> str:
     if not refit:
-        return "\n\nThe saved model is the early-stopped one (weights of the chosen epoch).\n"
+        return "\n\nThe saved model is the early-stopped one (weights of the chosen epoch)."
     losses = ", ".join(fmt(loss) for loss in refit.get("losses", []))
     return (
         f"\n\nThe saved model was then trained afresh on train + dev ({refit.get('sentences')} "
         f"sentences) for {refit.get('epochs')} epochs, {refit.get('steps')} steps "
         f"(train loss {losses}); the temperature was fitted on dev with the early-stopped "
-        "model.\n"
+        "model."
     )
 
 
