@@ -22,6 +22,8 @@ REQUIRED_FIELDS: tuple[str, ...] = ("text", "label")
 OPTIONAL_FIELDS: tuple[str, ...] = ("actor", "source")
 TEST_FRACTION_PERCENT = 15
 MAX_NEAR_EDITS = 2
+NO_EXAMPLES_IN_DIR = "no labelled examples found in *.jsonl files"
+NO_EXAMPLES_IN_FILE = "no labelled examples found in the file"
 
 _PUNCT_OR_SPACE = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -240,10 +242,21 @@ def load_examples(labels_dir: Path) -> list[Example]:
     base = Path(labels_dir)
     if not base.is_dir():
         raise LabelFileError([Problem(str(base), 0, "labels directory does not exist")])
-    located, problems = read_corpus(base)
-    problems.extend(duplicate_problems(located))
+    return validated(*read_corpus(base), empty=Problem(str(base), 0, NO_EXAMPLES_IN_DIR))
+
+
+def load_file(path: Path) -> list[Example]:
+    """Every example in one JSONL file, validated like the corpus; raises LabelFileError."""
+    if not Path(path).is_file():
+        raise LabelFileError([Problem(str(path), 0, "file does not exist")])
+    return validated(*read_file(path), empty=Problem(str(path), 0, NO_EXAMPLES_IN_FILE))
+
+
+def validated(located: list[Located], problems: list[Problem], empty: Problem) -> list[Example]:
+    """The examples read, unless there were problems, duplicates or no examples at all."""
+    problems = [*problems, *duplicate_problems(located)]
     if not located and not problems:
-        problems.append(Problem(str(base), 0, "no labelled examples found in *.jsonl files"))
+        problems.append(empty)
     if problems:
         raise LabelFileError(sorted(problems, key=lambda p: (p.where, p.line)))
     return [item.example for item in located]

@@ -175,10 +175,10 @@ def describe_cv(result: dict[str, Any]) -> str:
     )
 
 
-def describe_metrics(metrics: dict[str, Any]) -> str:
+def describe_metrics(metrics: dict[str, Any], sentences: str = "test") -> str:
     per_class = ", ".join(f"{label} {s['f1']:.4f}" for label, s in metrics["per_class"].items())
     return (
-        f"test macro-F1 {metrics['macro_f1']:.4f}, accuracy {metrics['accuracy']:.4f}, "
+        f"{sentences} macro-F1 {metrics['macro_f1']:.4f}, accuracy {metrics['accuracy']:.4f}, "
         f"ECE {metrics['ece']:.4f} (n={metrics['n']}); per-class F1: {per_class}"
     )
 
@@ -194,18 +194,46 @@ def evaluate_parser() -> argparse.ArgumentParser:
         prog="stance-evaluate", description="Re-evaluate a saved version on today's test split."
     )
     parser.add_argument("version", help="a version name from `stance-models list`")
+    parser.add_argument(
+        "--on",
+        type=Path,
+        metavar="FILE",
+        help="score on this JSON Lines file of labelled sentences kept out of labels/ "
+        "(beside the TF-IDF baseline) instead of the test split",
+    )
     store_options(parser)
     return parser
 
 
 def evaluate(args: argparse.Namespace) -> int:
+    if args.on is not None:
+        return evaluate_held_out(args)
     from training.pipeline import evaluate_version
 
     metrics = evaluate_version(args.version, settings_from(args))
     echo(f"{args.version}: {describe_metrics(metrics)}")
-    if metrics["skipped_unknown_labels"]:
-        echo(f"skipped {metrics['skipped_unknown_labels']} test sentences of labels it lacks")
+    echo_skipped(metrics["skipped_unknown_labels"], "of a label the version lacks")
     return 0
+
+
+def evaluate_held_out(args: argparse.Namespace) -> int:
+    from training import pipeline
+
+    metrics = pipeline.evaluate_held_out(args.version, args.on, settings_from(args))
+    baseline = metrics["baseline"]
+    echo(f"{args.version} on {args.on}: {describe_metrics(metrics, 'held-out')}")
+    echo(
+        f"TF-IDF baseline on the same sentences: macro-F1 {baseline['macro_f1']:.4f}, "
+        f"accuracy {baseline['accuracy']:.4f}"
+    )
+    echo_skipped(metrics["skipped_in_labels"], "already in the labels, or within two words of one")
+    echo_skipped(metrics["skipped_unknown_labels"], "of a label the version lacks")
+    return 0
+
+
+def echo_skipped(count: int, what: str) -> None:
+    if count:
+        echo(f"skipped {count} of the sentences: {what}")
 
 
 def promote_parser() -> argparse.ArgumentParser:

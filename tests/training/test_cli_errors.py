@@ -85,6 +85,19 @@ def test_evaluate_unknown_version(tmp_path: Path, capsys) -> None:
     assert "no version 'nope'" in error_line(capsys)
 
 
+def test_evaluate_on_a_missing_file(tmp_path: Path, capsys) -> None:
+    missing = tmp_path / "held_out.jsonl"
+    assert evaluate_main(["v1", "--on", str(missing), "--models-dir", str(tmp_path)]) == 2
+    assert error_line(capsys) == f"error: {missing}:0: file does not exist"
+
+
+def test_evaluate_on_a_file_with_an_unknown_label(tmp_path: Path, capsys) -> None:
+    held_out = write_jsonl(tmp_path / "held", [{"text": "Kabul wants seats.", "label": "happy"}])
+    file = held_out / "labels.jsonl"
+    assert evaluate_main(["v1", "--on", str(file), "--models-dir", str(tmp_path)]) == 2
+    assert error_line(capsys).startswith(f"error: {file}:1: ")
+
+
 @pytest.mark.slow
 def test_base_model_not_in_the_offline_cache(
     small_labels_dir: Path, tmp_path: Path, capsys

@@ -141,6 +141,45 @@ def test_evaluate_reproduces_the_test_metrics(trained_store, capsys) -> None:
     assert f"test macro-F1 {macro_f1:.4f}" in capsys.readouterr().out
 
 
+def test_evaluate_on_a_held_out_file_scores_model_and_baseline(
+    trained_store, tmp_path: Path, capsys
+) -> None:
+    held_out = tmp_path / "held_out.jsonl"
+    records = [
+        {
+            "text": "Beijing said it would accept the Taliban envoy's credentials.",
+            "label": "supportive",
+        },
+        {
+            "text": "Tokyo said recognition would have to wait for girls' schools.",
+            "label": "cautious",
+        },
+        {
+            "text": "The exiled opposition said no state should seat the Taliban.",
+            "label": "opposed",
+        },
+        {
+            "text": "MOSCOW formally accepted the credentials of the Taliban-appointed ambassador "
+            "on Thursday!",
+            "label": "supportive",
+        },
+    ]
+    held_out.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    args = [
+        trained_store.version,
+        "--on",
+        str(held_out),
+        "--labels-dir",
+        str(trained_store.labels_dir),
+    ]
+    assert evaluate_main([*args, "--models-dir", str(trained_store.models_dir)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"{trained_store.version} on {held_out}: held-out macro-F1 ")
+    assert "(n=3)" in out[0]
+    assert out[1].startswith("TF-IDF baseline on the same sentences: macro-F1 ")
+    assert out[2] == "skipped 1 of the sentences: already in the labels, or within two words of one"
+
+
 def test_same_data_and_seed_give_the_same_metrics(
     trained_store, tiny_train_config: TrainConfig, tmp_path: Path
 ) -> None:
