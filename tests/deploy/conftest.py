@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.live import free_port
+from bench.process import free_port
 
 TINY_TRAINING = "--max-steps 2 --max-length 32 --epochs 1"
 STEP_TIMEOUT = 900
