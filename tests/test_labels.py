@@ -10,10 +10,12 @@ from stance.labels import (
     LABELS,
     Example,
     LabelFileError,
+    NearDuplicateIndex,
     counts,
     is_test,
     labels_hash,
     load_examples,
+    load_file,
     normalise,
     split,
 )
@@ -107,6 +109,17 @@ def test_shipped_labels_have_enough_actors(corpus: list[Example]) -> None:
 
 def test_shipped_labels_name_actor_and_source(corpus: list[Example]) -> None:
     assert all(e.actor and e.source for e in corpus)
+
+
+def test_held_out_sentences_validate(repo_root: Path) -> None:
+    held_out = load_file(repo_root / "labels" / "held_out" / "news_style.jsonl")
+    assert set(counts(held_out, "label")) == set(LABELS)
+
+
+def test_held_out_sentences_are_not_in_the_corpus(corpus: list[Example], repo_root: Path) -> None:
+    held_out = load_file(repo_root / "labels" / "held_out" / "news_style.jsonl")
+    index = NearDuplicateIndex(e.text for e in corpus)
+    assert [e.text for e in held_out if index.matches(e.text)] == []
 
 
 def test_seed_sentences_come_from_the_seed_articles(corpus: list[Example], repo_root: Path) -> None:
