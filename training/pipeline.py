@@ -31,7 +31,7 @@ from stance.labels import (
     load_file,
     split,
 )
-from stance.onnx import write_int8
+from stance.onnx import INT8_FILE, write_int8
 from stance.predictor import Predictor, softmax
 from stance.registry import ModelStore
 from training.config import (
@@ -354,7 +354,8 @@ def evaluate_version(version: str, settings: PipelineSettings) -> dict[str, Any]
 
 def evaluate_held_out(version: str, path: Path, settings: PipelineSettings) -> dict[str, Any]:
     """A saved version's metrics on a labelled file kept out of ``labels/``, with the TF-IDF
-    baseline's on the same sentences under ``baseline``.
+    baseline's on the same sentences under ``baseline`` and, if the version has one, its int8
+    graph's (what the service runs by default) under ``int8``.
 
     Sentences that are in ``labels/``, or within a couple of words of one, are skipped: a model
     scored on what it trained on looks better than it is. The baseline is fitted on the training
@@ -369,11 +370,17 @@ def evaluate_held_out(version: str, path: Path, settings: PipelineSettings) -> d
     fresh = [e for e in held_out if not index.matches(e.text)]
     if not fresh:
         raise TrainingError(f"every sentence in {path} is already in {settings.labels_dir}")
-    metrics = score_on(store.path(version), fresh)
+    directory = store.path(version)
+    metrics = score_on(directory, fresh)
     scored = [e for e in fresh if e.label in metadata.labels]
     train, _ = split(corpus)
     baseline = baseline_metrics(train, scored, metadata.labels, metadata.seed)
-    return {**metrics, "skipped_in_labels": len(held_out) - len(fresh), "baseline": baseline}
+    result = {**metrics, "skipped_in_labels": len(held_out) - len(fresh), "baseline": baseline}
+    if (directory / INT8_FILE).is_file():
+        result["int8"] = int8_metrics(
+            directory, scored, metadata.labels, metadata.max_length, metrics["macro_f1"]
+        )
+    return result
 
 
 def score_on(directory: Path, test: Sequence[Example]) -> dict[str, Any]:

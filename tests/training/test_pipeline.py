@@ -141,30 +141,38 @@ def test_evaluate_reproduces_the_test_metrics(trained_store, capsys) -> None:
     assert f"test macro-F1 {macro_f1:.4f}" in capsys.readouterr().out
 
 
+HELD_OUT_RECORDS = [
+    {
+        "text": "Beijing said it would accept the Taliban envoy's credentials.",
+        "label": "supportive",
+    },
+    {
+        "text": "Tokyo said recognition would have to wait for girls' schools.",
+        "label": "cautious",
+    },
+    {
+        "text": "The exiled opposition said no state should seat the Taliban.",
+        "label": "opposed",
+    },
+    {
+        "text": "MOSCOW formally accepted the credentials of the Taliban-appointed ambassador "
+        "on Thursday!",
+        "label": "supportive",
+    },
+]
+
+
+def write_held_out(directory: Path) -> Path:
+    """Four labelled sentences, the last a near-duplicate of one in the small corpus."""
+    path = directory / "held_out.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in HELD_OUT_RECORDS), encoding="utf-8")
+    return path
+
+
 def test_evaluate_on_a_held_out_file_scores_model_and_baseline(
     trained_store, tmp_path: Path, capsys
 ) -> None:
-    held_out = tmp_path / "held_out.jsonl"
-    records = [
-        {
-            "text": "Beijing said it would accept the Taliban envoy's credentials.",
-            "label": "supportive",
-        },
-        {
-            "text": "Tokyo said recognition would have to wait for girls' schools.",
-            "label": "cautious",
-        },
-        {
-            "text": "The exiled opposition said no state should seat the Taliban.",
-            "label": "opposed",
-        },
-        {
-            "text": "MOSCOW formally accepted the credentials of the Taliban-appointed ambassador "
-            "on Thursday!",
-            "label": "supportive",
-        },
-    ]
-    held_out.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    held_out = write_held_out(tmp_path)
     args = [
         trained_store.version,
         "--on",
@@ -176,8 +184,22 @@ def test_evaluate_on_a_held_out_file_scores_model_and_baseline(
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith(f"{trained_store.version} on {held_out}: held-out macro-F1 ")
     assert "(n=3)" in out[0]
+    assert out[1].startswith("int8 graph (what the service runs by default): macro-F1 ")
+    assert out[2].startswith("TF-IDF baseline on the same sentences: macro-F1 ")
+    assert out[3] == "skipped 1 of the sentences: already in the labels, or within two words of one"
+
+
+def test_evaluate_on_a_held_out_file_says_nothing_of_int8_for_a_version_without_it(
+    tmp_path: Path, artifact_factory, small_labels_dir: Path, capsys
+) -> None:
+    models_dir = tmp_path / "models"
+    artifact_factory(models_dir, "v-fp32-only", int8=False)
+    held_out = write_held_out(tmp_path)
+    args = ["v-fp32-only", "--on", str(held_out), "--labels-dir", str(small_labels_dir)]
+    assert evaluate_main([*args, "--models-dir", str(models_dir)]) == 0
+    out = capsys.readouterr().out.splitlines()
     assert out[1].startswith("TF-IDF baseline on the same sentences: macro-F1 ")
-    assert out[2] == "skipped 1 of the sentences: already in the labels, or within two words of one"
+    assert not any(line.startswith("int8") for line in out)
 
 
 def test_same_data_and_seed_give_the_same_metrics(
