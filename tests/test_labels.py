@@ -111,13 +111,18 @@ def test_shipped_labels_name_actor_and_source(corpus: list[Example]) -> None:
     assert all(e.actor and e.source for e in corpus)
 
 
-def test_held_out_sentences_validate(repo_root: Path) -> None:
-    held_out = load_file(repo_root / "labels" / "held_out" / "news_style.jsonl")
+@pytest.fixture(scope="module")
+def held_out(repo_root: Path) -> list[Example]:
+    return load_file(repo_root / "labels" / "held_out" / "news_style.jsonl")
+
+
+def test_held_out_sentences_validate_with_every_label(held_out: list[Example]) -> None:
     assert set(counts(held_out, "label")) == set(LABELS)
 
 
-def test_held_out_sentences_are_not_in_the_corpus(corpus: list[Example], repo_root: Path) -> None:
-    held_out = load_file(repo_root / "labels" / "held_out" / "news_style.jsonl")
+def test_held_out_sentences_are_not_in_the_corpus(
+    corpus: list[Example], held_out: list[Example]
+) -> None:
     index = NearDuplicateIndex(e.text for e in corpus)
     assert [e.text for e in held_out if index.matches(e.text)] == []
 
