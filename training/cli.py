@@ -7,6 +7,7 @@ import argparse
 import functools
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ from training.errors import TrainingError
 
 USAGE_ERROR = 2
 INTERRUPTED = 130
+BROKEN_PIPE = 141
 
 Main = Callable[[Sequence[str] | None], int]
 
@@ -42,7 +44,12 @@ def command(main: Callable[[argparse.Namespace], int], parser: Callable[[], Any]
     @functools.wraps(main)
     def run(argv: Sequence[str] | None = None) -> int:
         try:
-            return main(parser().parse_args(argv))
+            code = main(parser().parse_args(argv))
+            sys.stdout.flush()
+            return code
+        except BrokenPipeError:
+            silence_stdout()
+            return BROKEN_PIPE
         except SystemExit as exc:
             return exc.code if isinstance(exc.code, int) else USAGE_ERROR
         except LabelFileError as exc:
@@ -58,6 +65,13 @@ def command(main: Callable[[argparse.Namespace], int], parser: Callable[[], Any]
             return INTERRUPTED
 
     return run
+
+
+def silence_stdout() -> None:
+    """The reader of stdout has gone (``stance-models list | head -1``). Point stdout at
+    /dev/null so that the interpreter's own flush at exit does not fail a second time."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def describe_problems(error: LabelFileError) -> str:

@@ -1,6 +1,9 @@
 """Bad input to the training commands: exit code 2 and one line saying what to fix."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,6 +81,21 @@ def test_validate_prints_counts(small_labels_dir: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert "40 valid examples" in out
     assert out.splitlines()[-1].split() == ["total", "37", "3", "40"]
+
+
+def test_a_closed_pipe_ends_the_command_quietly(small_labels_dir: Path) -> None:
+    """``stance-validate | head -1``: the reader is gone before the counts are written."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    script = "import sys; from training.cli import validate_main; sys.exit(validate_main())"
+    env = {**os.environ, "STANCE_LABELS_DIR": str(small_labels_dir)}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", script], stdout=write_end, stderr=subprocess.PIPE, env=env
+        )
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (141, b"")
 
 
 def test_evaluate_unknown_version(tmp_path: Path, capsys) -> None:
