@@ -239,6 +239,11 @@ def _display(path: Path, base: Path) -> str:
 
 def load_examples(labels_dir: Path) -> list[Example]:
     """Every example under ``labels_dir``, validated; raises LabelFileError listing all problems."""
+    return [item.example for item in load_located(labels_dir)]
+
+
+def load_located(labels_dir: Path) -> list[Located]:
+    """``load_examples`` with the file and line each example was read from."""
     base = Path(labels_dir)
     if not base.is_dir():
         raise LabelFileError([Problem(str(base), 0, "labels directory does not exist")])
@@ -249,17 +254,18 @@ def load_file(path: Path) -> list[Example]:
     """Every example in one JSONL file, validated like the corpus; raises LabelFileError."""
     if not Path(path).is_file():
         raise LabelFileError([Problem(str(path), 0, "file does not exist")])
-    return validated(*read_file(path), empty=Problem(str(path), 0, NO_EXAMPLES_IN_FILE))
+    located = validated(*read_file(path), empty=Problem(str(path), 0, NO_EXAMPLES_IN_FILE))
+    return [item.example for item in located]
 
 
-def validated(located: list[Located], problems: list[Problem], empty: Problem) -> list[Example]:
+def validated(located: list[Located], problems: list[Problem], empty: Problem) -> list[Located]:
     """The examples read, unless there were problems, duplicates or no examples at all."""
     problems = [*problems, *duplicate_problems(located)]
     if not located and not problems:
         problems.append(empty)
     if problems:
         raise LabelFileError(sorted(problems, key=lambda p: (p.where, p.line)))
-    return [item.example for item in located]
+    return located
 
 
 def split(examples: Iterable[Example]) -> tuple[list[Example], list[Example]]:

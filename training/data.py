@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from datasets import Dataset
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from stance.labels import LABELS, Example, labels_hash, load_examples, split
+from stance.labels import LABELS, Example, labels_hash, load_located, split
 from training.errors import TrainingError
 
 MIN_TRAIN_PER_CLASS = 4
@@ -27,6 +27,8 @@ class Splits:
     dev: list[Example]
     test: list[Example]
     labels_hash: str
+    test_files: list[str] = field(default_factory=list)
+    """The label file each test example came from, in ``test`` order."""
 
     def counts(self) -> dict[str, dict[str, int]]:
         return {name: count_labels(part, self.labels) for name, part in self.parts().items()}
@@ -45,12 +47,15 @@ class Splits:
 
 def load_splits(labels_dir: Path, dev_fraction: float, seed: int) -> Splits:
     """Validate the corpus (LabelFileError lists every problem) and split it."""
-    examples = load_examples(labels_dir)
+    located = load_located(labels_dir)
+    examples = [item.example for item in located]
     labels = present_labels(examples)
     train_pool, test = split(examples)
     check_class_sizes(train_pool, labels, MIN_TRAIN_PER_CLASS, "training")
     train, dev = carve_dev(train_pool, labels, dev_fraction, seed)
-    return Splits(labels, train, dev, test, labels_hash(examples))
+    file_of = {item.example.text: Path(item.where).name for item in located}
+    test_files = [file_of[e.text] for e in test]
+    return Splits(labels, train, dev, test, labels_hash(examples), test_files)
 
 
 def present_labels(examples: Sequence[Example]) -> list[str]:

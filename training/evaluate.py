@@ -51,9 +51,13 @@ def macro_f1(y_true: Sequence[int], y_pred: Sequence[int], n_labels: int) -> flo
 
 
 def classification_metrics(
-    y_true: Sequence[int], probabilities: np.ndarray, labels: Sequence[str]
+    y_true: Sequence[int],
+    probabilities: np.ndarray,
+    labels: Sequence[str],
+    files: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Macro-F1, accuracy, per-class P/R/F1 (also ``<label>_f1``), confusion matrix and ECE."""
+    """Macro-F1, accuracy, per-class P/R/F1 (also ``<label>_f1``), confusion matrix and ECE;
+    given the label file of each example, also ``by_file``: n, macro-F1 and accuracy per file."""
     ids = list(range(len(labels)))
     y_pred = probabilities.argmax(axis=1)
     precision, recall, f1, support = precision_recall_fscore_support(
@@ -68,7 +72,7 @@ def classification_metrics(
         }
         for i, label in enumerate(labels)
     }
-    return {
+    metrics = {
         "n": len(y_true),
         "macro_f1": macro_f1(y_true, y_pred, len(labels)),
         "accuracy": float(accuracy_score(y_true, y_pred)) if len(y_true) else 0.0,
@@ -76,6 +80,29 @@ def classification_metrics(
         "per_class": per_class,
         "confusion_matrix": confusion_matrix(y_true, y_pred, labels=ids).tolist(),
         "ece": expected_calibration_error(probabilities, y_true),
+    }
+    if files:
+        metrics["by_file"] = scores_by_file(y_true, y_pred.tolist(), files, len(labels))
+    return metrics
+
+
+def scores_by_file(
+    y_true: Sequence[int], y_pred: Sequence[int], files: Sequence[str], n_labels: int
+) -> dict[str, dict[str, float]]:
+    """n, macro-F1 and accuracy on each label file's share of the examples: where a round of
+    labels is harder than the rest, the corpus-wide figure hides it."""
+    rows: dict[str, tuple[list[int], list[int]]] = {}
+    for true, predicted, name in zip(y_true, y_pred, files, strict=True):
+        truths, predictions = rows.setdefault(name, ([], []))
+        truths.append(true)
+        predictions.append(predicted)
+    return {
+        name: {
+            "n": len(truths),
+            "macro_f1": macro_f1(truths, predictions, n_labels),
+            "accuracy": float(accuracy_score(truths, predictions)),
+        }
+        for name, (truths, predictions) in sorted(rows.items())
     }
 
 
@@ -143,14 +170,18 @@ def baseline_model(seed: int) -> Pipeline:
 
 
 def baseline_metrics(
-    train: Sequence[Example], test: Sequence[Example], labels: Sequence[str], seed: int
+    train: Sequence[Example],
+    test: Sequence[Example],
+    labels: Sequence[str],
+    seed: int,
+    files: Sequence[str] = (),
 ) -> dict[str, Any]:
     """TF-IDF + logistic regression fitted on ``train``, measured like the model on ``test``."""
     model = baseline_model(seed).fit([e.text for e in train], label_ids(train, labels))
     probabilities = np.zeros((len(test), len(labels)))
     if test:
         probabilities[:, model.classes_] = model.predict_proba([e.text for e in test])
-    return classification_metrics(label_ids(test, labels), probabilities, labels)
+    return classification_metrics(label_ids(test, labels), probabilities, labels, files)
 
 
 def confusion_text(matrix: Sequence[Sequence[int]], labels: Sequence[str]) -> str:
@@ -175,7 +206,7 @@ def evaluate_model(
     test_logits = predict_logits(model, tokenizer, [e.text for e in splits.test], max_length)
     test_y = label_ids(splits.test, splits.labels)
     metrics = classification_metrics(
-        test_y, softmax(test_logits, calibration.temperature), splits.labels
+        test_y, softmax(test_logits, calibration.temperature), splits.labels, splits.test_files
     )
     metrics["ece_before_scaling"] = expected_calibration_error(softmax(test_logits), test_y)
     metrics["calibration"] = calibration.as_dict()

@@ -141,7 +141,9 @@ def train_version(
         with clock("evaluate"):
             metrics = evaluate_trained(trained, splits, config)
         with clock("baseline"):
-            baseline = baseline_metrics(splits.train_pool, splits.test, splits.labels, config.seed)
+            baseline = baseline_metrics(
+                splits.train_pool, splits.test, splits.labels, config.seed, splits.test_files
+            )
         with clock("gate"):
             decision = decide(
                 version,

@@ -45,6 +45,7 @@ def render(metadata: ModelMetadata) -> str:
     sections = [
         header(metadata),
         test_section(metadata),
+        files_section(metadata.metrics.get("by_file"), metadata.baseline_metrics.get("by_file")),
         calibration_section(metadata.metrics),
         int8_section(metadata.metrics.get("int8")),
         data_section(metadata),
@@ -90,6 +91,34 @@ def test_section(metadata: ModelMetadata) -> str:
         f"### Per class\n\n{per_class}\n\n"
         f"### Confusion matrix (rows: true, columns: predicted)\n\n```text\n{matrix}\n```\n\n"
         f"![confusion matrix]({CONFUSION_PNG})"
+    )
+
+
+def files_section(
+    model: dict[str, dict[str, float]] | None, baseline: dict[str, dict[str, float]] | None
+) -> str:
+    if not model:
+        return "## Test split by label file\n\nNot recorded for this version."
+    baseline = baseline or {}
+    rows = [
+        [
+            f"`{name}`",
+            str(int(scores["n"])),
+            fmt(scores["macro_f1"]),
+            fmt(scores["accuracy"]),
+            fmt(baseline.get(name, {}).get("macro_f1")),
+            fmt(baseline.get(name, {}).get("accuracy")),
+        ]
+        for name, scores in model.items()
+    ]
+    table = table_lines(
+        ["file", "n", "macro-F1", "accuracy", "baseline macro-F1", "baseline accuracy"], rows
+    )
+    return (
+        "## Test split by label file\n\n"
+        "Each file's share of the test split: a new round of labels that the model finds harder "
+        "than the rest shows here before it moves the overall figure. Macro-F1 on a few "
+        f"sentences is noisy; read it with n.\n\n{table}"
     )
 
 

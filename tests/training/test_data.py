@@ -30,6 +30,19 @@ def test_test_split_is_the_fixed_hash_split(small_labels_dir: Path) -> None:
     assert not any(is_test(e.text) for e in splits.train + splits.dev)
 
 
+def test_each_test_example_knows_its_label_file(small_labels_dir: Path, tmp_path: Path) -> None:
+    labels_dir = tmp_path / "labels"
+    labels_dir.mkdir()
+    lines = (small_labels_dir / "stance.jsonl").read_text(encoding="utf-8").splitlines()
+    (labels_dir / "first.jsonl").write_text("\n".join(lines[:30]) + "\n", encoding="utf-8")
+    (labels_dir / "second.jsonl").write_text("\n".join(lines[30:]) + "\n", encoding="utf-8")
+    first = {json.loads(line)["text"] for line in lines[:30]}
+    splits = load_splits(labels_dir, dev_fraction=0.15, seed=1)
+    expected = ["first.jsonl" if e.text in first else "second.jsonl" for e in splits.test]
+    assert splits.test_files == expected
+    assert set(expected) == {"first.jsonl", "second.jsonl"}
+
+
 def test_same_seed_gives_the_same_dev_split(small_labels_dir: Path) -> None:
     first = load_splits(small_labels_dir, dev_fraction=0.2, seed=7)
     second = load_splits(small_labels_dir, dev_fraction=0.2, seed=7)

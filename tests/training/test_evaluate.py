@@ -54,6 +54,21 @@ def test_metrics_report_every_class() -> None:
     assert metrics["confusion_matrix"] == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
 
 
+def test_metrics_are_also_given_per_label_file() -> None:
+    probabilities = softmax(np.eye(3)[[0, 1, 2, 2]] * 5)
+    files = ["b.jsonl", "a.jsonl", "b.jsonl", "a.jsonl"]
+    by_file = classification_metrics([0, 1, 2, 1], probabilities, LABELS, files)["by_file"]
+    assert list(by_file) == ["a.jsonl", "b.jsonl"]
+    assert by_file["a.jsonl"]["n"] == 2
+    assert by_file["a.jsonl"]["accuracy"] == 0.5
+    assert by_file["b.jsonl"]["accuracy"] == 1.0
+
+
+def test_metrics_without_files_have_no_breakdown() -> None:
+    probabilities = softmax(np.eye(3)[[0, 1, 2]] * 5)
+    assert "by_file" not in classification_metrics([0, 1, 2], probabilities, LABELS)
+
+
 def test_baseline_learns_separable_words() -> None:
     words = {"supportive": "welcomed", "cautious": "hesitated", "opposed": "condemned"}
     train = [Example(f"{who} {words[label]} it", label) for label in LABELS for who in "abcdef"]

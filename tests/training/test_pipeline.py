@@ -49,6 +49,7 @@ METRIC_FIELDS = {
     "calibration",
     "training",
     "int8",
+    "by_file",
 }
 
 
@@ -96,6 +97,16 @@ def test_metadata_is_complete(trained_store, tiny_train_config: TrainConfig) -> 
     assert {"train", "evaluate", "baseline", "int8", "total"} <= set(raw["durations"])
     assert {"torch", "transformers", "python"} <= set(raw["packages"])
     assert raw["promotion"]["promoted"] is True
+
+
+def test_the_test_split_is_scored_by_label_file(trained_store) -> None:
+    metadata = read_metadata(trained_store.path)
+    assert list(metadata.metrics["by_file"]) == ["stance.jsonl"]
+    assert metadata.metrics["by_file"]["stance.jsonl"]["n"] == metadata.metrics["n"]
+    assert list(metadata.baseline_metrics["by_file"]) == ["stance.jsonl"]
+    report = (trained_store.path / REPORT_FILE).read_text()
+    assert "## Test split by label file" in report
+    assert "| `stance.jsonl` | 3 |" in report
 
 
 def test_the_saved_model_is_refitted_on_train_and_dev(trained_store) -> None:
