@@ -226,6 +226,11 @@ def evaluate(args: argparse.Namespace) -> int:
 
     metrics = evaluate_version(args.version, settings_from(args))
     echo(f"{args.version}: {describe_metrics(metrics)}")
+    for name, scores in metrics.get("by_file", {}).items():
+        echo(
+            f"  {name}: n={scores['n']}, macro-F1 {scores['macro_f1']:.4f}, "
+            f"accuracy {scores['accuracy']:.4f}"
+        )
     echo_skipped(metrics["skipped_unknown_labels"], "of a label the version lacks")
     return 0
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from datasets import Dataset
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from stance.labels import LABELS, Example, labels_hash, load_located, split
+from stance.labels import LABELS, Example, Located, labels_hash, load_located, split
 from training.errors import TrainingError
 
 MIN_TRAIN_PER_CLASS = 4
@@ -53,9 +53,13 @@ def load_splits(labels_dir: Path, dev_fraction: float, seed: int) -> Splits:
     train_pool, test = split(examples)
     check_class_sizes(train_pool, labels, MIN_TRAIN_PER_CLASS, "training")
     train, dev = carve_dev(train_pool, labels, dev_fraction, seed)
+    return Splits(labels, train, dev, test, labels_hash(examples), files_of(located, test))
+
+
+def files_of(located: Sequence[Located], examples: Sequence[Example]) -> list[str]:
+    """The label file each of ``examples`` was read from, in their order."""
     file_of = {item.example.text: Path(item.where).name for item in located}
-    test_files = [file_of[e.text] for e in test]
-    return Splits(labels, train, dev, test, labels_hash(examples), test_files)
+    return [file_of[e.text] for e in examples]
 
 
 def present_labels(examples: Sequence[Example]) -> list[str]:

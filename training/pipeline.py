@@ -29,6 +29,7 @@ from stance.labels import (
     labels_hash,
     load_examples,
     load_file,
+    load_located,
     split,
 )
 from stance.onnx import INT8_FILE, write_int8
@@ -41,7 +42,7 @@ from training.config import (
     resolve_base_model,
 )
 from training.crossval import cross_validate
-from training.data import Splits, load_splits
+from training.data import Splits, files_of, load_splits
 from training.errors import TrainingError
 from training.evaluate import (
     baseline_metrics,
@@ -350,8 +351,9 @@ def evaluate_version(version: str, settings: PipelineSettings) -> dict[str, Any]
     quiet_transformers()
     store = ModelStore(settings.models_dir)
     store.metadata(version)
-    _, test = split(load_examples(settings.labels_dir))
-    return score_on(store.path(version), test)
+    located = load_located(settings.labels_dir)
+    _, test = split(item.example for item in located)
+    return score_on(store.path(version), test, files_of(located, test))
 
 
 def evaluate_held_out(version: str, path: Path, settings: PipelineSettings) -> dict[str, Any]:
@@ -385,16 +387,21 @@ def evaluate_held_out(version: str, path: Path, settings: PipelineSettings) -> d
     return result
 
 
-def score_on(directory: Path, test: Sequence[Example]) -> dict[str, Any]:
-    """Metrics of the version in ``directory`` on ``test``, skipping labels it does not know."""
+def score_on(directory: Path, test: Sequence[Example], files: Sequence[str] = ()) -> dict[str, Any]:
+    """Metrics of the version in ``directory`` on ``test``, skipping labels it does not know;
+    given each example's label file, also per file (``by_file``)."""
     predictor = Predictor.load(directory)
-    known = [e for e in test if e.label in predictor.labels]
-    if not known:
+    keep = [i for i, e in enumerate(test) if e.label in predictor.labels]
+    if not keep:
         raise TrainingError(f"the test split has no examples of {', '.join(predictor.labels)}")
+    known = [test[i] for i in keep]
     logits = predictor.logits([e.text for e in known])
     probabilities = softmax(logits, predictor.temperature)
     metrics = classification_metrics(
-        label_ids(known, predictor.labels), probabilities, predictor.labels
+        label_ids(known, predictor.labels),
+        probabilities,
+        predictor.labels,
+        [files[i] for i in keep] if files else (),
     )
     return {**metrics, "skipped_unknown_labels": len(test) - len(known)}
 

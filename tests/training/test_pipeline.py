@@ -152,6 +152,16 @@ def test_evaluate_reproduces_the_test_metrics(trained_store, capsys) -> None:
     assert f"test macro-F1 {macro_f1:.4f}" in capsys.readouterr().out
 
 
+def test_evaluate_scores_each_label_file(trained_store, capsys) -> None:
+    args = [trained_store.version, "--models-dir", str(trained_store.models_dir)]
+    assert evaluate_main([*args, "--labels-dir", str(trained_store.labels_dir)]) == 0
+    scores = read_metadata(trained_store.path).metrics["by_file"]["stance.jsonl"]
+    line = capsys.readouterr().out.splitlines()[1]
+    assert line == f"  stance.jsonl: n=3, macro-F1 {scores['macro_f1']:.4f}, " + (
+        f"accuracy {scores['accuracy']:.4f}"
+    )
+
+
 HELD_OUT_RECORDS = [
     {
         "text": "Beijing said it would accept the Taliban envoy's credentials.",
