@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from datasets import Dataset
@@ -27,7 +27,7 @@ class Splits:
     dev: list[Example]
     test: list[Example]
     labels_hash: str
-    test_files: list[str] = field(default_factory=list)
+    test_files: list[str]
     """The label file each test example came from, in ``test`` order."""
 
     def counts(self) -> dict[str, dict[str, int]]:
