@@ -10,7 +10,7 @@ import numpy as np
 from training.config import TrainConfig
 from training.data import Splits, carve_dev, cv_folds, to_dataset
 from training.evaluate import baseline_metrics, label_ids, macro_f1, predict_logits
-from training.train import train_model
+from training.train import FineTuner
 
 log = logging.getLogger(__name__)
 
@@ -20,14 +20,13 @@ def cross_validate(
 ) -> dict[str, Any]:
     """Fine-tuned and baseline macro-F1 on each held-out fold; the test split is never used."""
     labels = splits.labels
+    tuner = FineTuner(config, base_path, labels, progress)
     tuned: list[float] = []
     baseline: list[float] = []
     folds = cv_folds(splits.train_pool, labels, k, config.seed)
     for fold, (learn, held_out) in enumerate(folds, start=1):
         train, dev = carve_dev(learn, labels, config.dev_fraction, config.seed)
-        trained = train_model(
-            config, base_path, labels, to_dataset(train, labels), to_dataset(dev, labels), progress
-        )
+        trained = tuner.train(to_dataset(train, labels), to_dataset(dev, labels))
         logits = predict_logits(
             trained.model, trained.tokenizer, [e.text for e in held_out], config.max_length
         )

@@ -52,7 +52,7 @@ from training.evaluate import (
 )
 from training.evaluate import evaluate_model as evaluate_on_splits
 from training.report import write_report
-from training.train import TrainedModel, train_model
+from training.train import FineTuner, TrainedModel
 
 log = logging.getLogger(__name__)
 
@@ -131,14 +131,8 @@ def train_version(
     version = make_version(splits.labels_hash)
     with store.staging() as scratch:
         with clock("train"):
-            trained = train_model(
-                config,
-                base_path,
-                splits.labels,
-                splits.dataset("train"),
-                splits.dataset("dev"),
-                progress,
-            )
+            tuner = FineTuner(config, base_path, splits.labels, progress)
+            trained = tuner.train(splits.dataset("train"), splits.dataset("dev"))
         with clock("evaluate"):
             metrics = evaluate_trained(trained, splits, config)
         with clock("baseline"):

@@ -133,12 +133,16 @@ class Loop:
     bar: tqdm
     steps: int = 0
 
+    @property
+    def done(self) -> bool:
+        return self.steps >= self.total_steps
+
     def run_epoch(self, epoch: int) -> float:
         """One shuffled pass (or what is left of ``total_steps``); returns the mean loss."""
         self.model.train()
         losses: list[float] = []
         for batch in self.batches():
-            if self.steps >= self.total_steps:
+            if self.done:
                 break
             losses.append(self.step(batch))
             self.bar.update(1)
@@ -177,111 +181,100 @@ class Loop:
         return float(loss.item())
 
 
-def train_model(
-    config: TrainConfig,
-    base_path: str,
-    labels: Sequence[str],
-    train: Dataset,
-    dev: Dataset,
-    progress: bool = True,
-) -> TrainedModel:
-    """Early stopping on dev chooses the number of epochs; with ``config.refit``, a fresh model
-    is then trained on train + dev for that many epochs, so that the 15 % held out for choosing
-    is not lost to the model that is saved."""
-    chosen = fine_tune(config, base_path, labels, train, dev, progress)
-    if not config.refit:
-        return chosen
-    model, record = refit(
-        config, base_path, labels, concatenate_datasets([train, dev]), chosen.best_epoch, progress
-    )
-    return replace(chosen, model=model, refit=record)
+@dataclass(frozen=True)
+class FineTuner:
+    """One recipe (``config``) applied to one base model and label set."""
 
+    config: TrainConfig
+    base_path: str
+    labels: Sequence[str]
+    progress: bool = True
 
-def fine_tune(
-    config: TrainConfig,
-    base_path: str,
-    labels: Sequence[str],
-    train: Dataset,
-    dev: Dataset,
-    progress: bool = True,
-) -> TrainedModel:
-    """Train on ``train`` and keep the weights of the epoch with the best dev macro-F1."""
-    set_seed(config.seed)
-    model, tokenizer = load_base(base_path, labels)
-    loop = make_loop(config, model, tokenizer, train, len(labels), progress)
-    stopping = EarlyStopping(config.patience)
-    history: list[EpochRecord] = []
-    with loop.bar, logging_redirect_tqdm():
-        for epoch in range(1, config.epochs + 1):
-            loss = loop.run_epoch(epoch)
-            score = dev_score(model, tokenizer, dev, config, len(labels))
-            history.append(EpochRecord(epoch, loop.steps, loss, score))
-            loop.bar.set_postfix(epoch=epoch, loss=f"{loss:.4f}", dev_f1=f"{score:.3f}")
-            log.info("epoch %d: loss %.4f, dev macro-F1 %.4f", epoch, loss, score)
-            if stopping.should_stop(model, epoch, score) or loop.steps >= loop.total_steps:
-                break
-    stopping.restore(model)
-    dev_logits = predict_logits(model, tokenizer, list(dev["text"]), config.max_length)
-    return TrainedModel(model, tokenizer, dev_logits, history, stopping.best_epoch, loop.steps)
+    def train(self, train: Dataset, dev: Dataset) -> TrainedModel:
+        """Early stopping on dev chooses the number of epochs; with ``config.refit``, a fresh
+        model is then trained on train + dev for that many epochs, so that the 15 % held out
+        for choosing is not lost to the model that is saved."""
+        chosen = self.fine_tune(train, dev)
+        if not self.config.refit:
+            return chosen
+        model, record = self.refit(concatenate_datasets([train, dev]), chosen.best_epoch)
+        return replace(chosen, model=model, refit=record)
 
+    def fine_tune(self, train: Dataset, dev: Dataset) -> TrainedModel:
+        """Train on ``train`` and keep the weights of the epoch with the best dev macro-F1."""
+        loop = self.start(train, "train")
+        stopping = EarlyStopping(self.config.patience)
+        history: list[EpochRecord] = []
+        with loop.bar, logging_redirect_tqdm():
+            for epoch in range(1, self.config.epochs + 1):
+                loss = loop.run_epoch(epoch)
+                score = self.dev_score(loop, dev)
+                history.append(EpochRecord(epoch, loop.steps, loss, score))
+                loop.bar.set_postfix(epoch=epoch, loss=f"{loss:.4f}", dev_f1=f"{score:.3f}")
+                log.info("epoch %d: loss %.4f, dev macro-F1 %.4f", epoch, loss, score)
+                if stopping.should_stop(loop.model, epoch, score) or loop.done:
+                    break
+        stopping.restore(loop.model)
+        dev_logits = self.logits(loop, dev)
+        return TrainedModel(
+            loop.model, loop.tokenizer, dev_logits, history, stopping.best_epoch, loop.steps
+        )
 
-def refit(
-    config: TrainConfig,
-    base_path: str,
-    labels: Sequence[str],
-    data: Dataset,
-    epochs: int,
-    progress: bool,
-) -> tuple[PreTrainedModel, RefitRecord]:
-    """The early-stopping run again, from the base model, on ``data``: same seed and learning
-    rate schedule (over ``config.epochs`` epochs of ``data``), stopped after ``epochs``."""
-    set_seed(config.seed)
-    model, tokenizer = load_base(base_path, labels)
-    log.info("refit: %d sentences, %d epochs", len(data), epochs)
-    loop = make_loop(config, model, tokenizer, data, len(labels), progress, "refit")
-    loop.bar.reset(total=min(loop.total_steps, epochs * -(-len(data) // config.batch_size)))
-    losses: list[float] = []
-    with loop.bar, logging_redirect_tqdm():
-        for epoch in range(1, epochs + 1):
-            losses.append(loop.run_epoch(epoch))
-            loop.bar.set_postfix(epoch=epoch, loss=f"{losses[-1]:.4f}")
-            log.info("refit epoch %d: loss %.4f", epoch, losses[-1])
-            if loop.steps >= loop.total_steps:
-                break
-    model.eval()
-    return model, RefitRecord(epochs, len(data), loop.steps, losses)
+    def refit(self, data: Dataset, epochs: int) -> tuple[PreTrainedModel, RefitRecord]:
+        """The early-stopping run again, from the base model, on ``data``: same seed and learning
+        rate schedule (over ``config.epochs`` epochs of ``data``), stopped after ``epochs``."""
+        log.info("refit: %d sentences, %d epochs", len(data), epochs)
+        loop = self.start(data, "refit")
+        loop.bar.reset(
+            total=min(loop.total_steps, epochs * -(-len(data) // self.config.batch_size))
+        )
+        losses: list[float] = []
+        with loop.bar, logging_redirect_tqdm():
+            for epoch in range(1, epochs + 1):
+                losses.append(loop.run_epoch(epoch))
+                loop.bar.set_postfix(epoch=epoch, loss=f"{losses[-1]:.4f}")
+                log.info("refit epoch %d: loss %.4f", epoch, losses[-1])
+                if loop.done:
+                    break
+        loop.model.eval()
+        return loop.model, RefitRecord(epochs, len(data), loop.steps, losses)
 
+    def start(self, data: Dataset, desc: str) -> Loop:
+        """A fresh model from the base, seeded, with its optimiser and schedule over ``data``."""
+        set_seed(self.config.seed)
+        model, tokenizer = load_base(self.base_path, self.labels)
+        texts, targets = list(data["text"]), list(data["label"])
+        total = -(-len(texts) // self.config.batch_size) * self.config.epochs
+        if self.config.max_steps:
+            total = min(total, self.config.max_steps)
+        optimiser = make_optimiser(model, self.config)
+        weights = class_weights(targets, len(self.labels)) if self.config.class_weighting else None
+        return Loop(
+            config=self.config,
+            model=model,
+            tokenizer=tokenizer,
+            texts=texts,
+            targets=targets,
+            total_steps=total,
+            optimiser=optimiser,
+            schedule=get_linear_schedule_with_warmup(
+                optimiser, int(self.config.warmup_ratio * total), total
+            ),
+            loss_fn=torch.nn.CrossEntropyLoss(weight=weights),
+            generator=torch.Generator().manual_seed(self.config.seed),
+            bar=tqdm(
+                total=total, desc=desc, unit="step", file=sys.stderr, disable=not self.progress
+            ),
+        )
 
-def make_loop(
-    config: TrainConfig,
-    model: PreTrainedModel,
-    tokenizer: Any,
-    train: Dataset,
-    n_labels: int,
-    progress: bool,
-    desc: str = "train",
-) -> Loop:
-    texts, targets = list(train["text"]), list(train["label"])
-    total = -(-len(texts) // config.batch_size) * config.epochs
-    if config.max_steps:
-        total = min(total, config.max_steps)
-    optimiser = make_optimiser(model, config)
-    weights = class_weights(targets, n_labels) if config.class_weighting else None
-    return Loop(
-        config=config,
-        model=model,
-        tokenizer=tokenizer,
-        texts=texts,
-        targets=targets,
-        total_steps=total,
-        optimiser=optimiser,
-        schedule=get_linear_schedule_with_warmup(
-            optimiser, int(config.warmup_ratio * total), total
-        ),
-        loss_fn=torch.nn.CrossEntropyLoss(weight=weights),
-        generator=torch.Generator().manual_seed(config.seed),
-        bar=tqdm(total=total, desc=desc, unit="step", file=sys.stderr, disable=not progress),
-    )
+    def logits(self, loop: Loop, data: Dataset) -> np.ndarray:
+        return predict_logits(
+            loop.model, loop.tokenizer, list(data["text"]), self.config.max_length
+        )
+
+    def dev_score(self, loop: Loop, dev: Dataset) -> float:
+        predicted = self.logits(loop, dev).argmax(axis=1).tolist()
+        return macro_f1(list(dev["label"]), predicted, len(self.labels))
 
 
 def make_optimiser(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -296,10 +289,3 @@ def make_optimiser(model: torch.nn.Module, config: TrainConfig) -> torch.optim.O
         {"params": [p for n, p in named if n.endswith(NO_DECAY)], "weight_decay": 0.0},
     ]
     return torch.optim.AdamW(groups, lr=config.learning_rate, fused=True)
-
-
-def dev_score(
-    model: PreTrainedModel, tokenizer: Any, dev: Dataset, config: TrainConfig, n_labels: int
-) -> float:
-    logits = predict_logits(model, tokenizer, list(dev["text"]), config.max_length)
-    return macro_f1(list(dev["label"]), logits.argmax(axis=1).tolist(), n_labels)
