@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict
+from typing import Any, TypeVar
 
 from fastapi import APIRouter
 
@@ -23,43 +25,36 @@ from service.schemas import (
 )
 
 router = APIRouter(tags=["classify"])
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
 
 
-@router.post(
-    "/classify",
-    summary="Classify one sentence",
-    responses=error_responses(400, 413, 422, 503),
-    dependencies=[ModelRequired],
-)
+def classify_route(path: str, summary: str) -> Callable[[Handler], Handler]:
+    """A ``POST`` that needs a model in service and answers the input errors listed."""
+    return router.post(
+        path,
+        summary=summary,
+        responses=error_responses(400, 413, 422, 503),
+        dependencies=[ModelRequired],
+    )
+
+
+@classify_route("/classify", "Classify one sentence")
 async def classify(
     body: ClassifyRequest, settings: SettingsDep, batcher: BatcherDep
 ) -> ClassifyResponse:
     check_length(body.text, ("text",), settings.max_chars)
     outcome = await batcher.predict([body.text])
     [prediction] = outcome.predictions
-    return ClassifyResponse(
-        label=prediction.label,
-        scores=prediction.scores,
-        truncated=prediction.truncated,
-        model_version=outcome.model_version,
-    )
+    return ClassifyResponse(**asdict(prediction), model_version=outcome.model_version)
 
 
-@router.post(
-    "/classify/batch",
-    summary="Classify several sentences in one request",
-    responses=error_responses(400, 413, 422, 503),
-    dependencies=[ModelRequired],
-)
+@classify_route("/classify/batch", "Classify several sentences in one request")
 async def classify_batch(
     body: BatchRequest, settings: SettingsDep, batcher: BatcherDep
 ) -> BatchResponse:
     check_batch(body.texts, settings.max_batch, settings.max_chars)
     outcome = await batcher.predict(body.texts)
-    results = [
-        PredictionResult(label=p.label, scores=p.scores, truncated=p.truncated)
-        for p in outcome.predictions
-    ]
+    results = [PredictionResult(**asdict(p)) for p in outcome.predictions]
     return BatchResponse(results=results, model_version=outcome.model_version)
 
 
