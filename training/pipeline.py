@@ -35,12 +35,8 @@ from stance.labels import (
 from stance.onnx import INT8_FILE, write_int8
 from stance.predictor import Predictor, softmax
 from stance.registry import ModelStore
-from training.config import (
-    PipelineSettings,
-    TrainConfig,
-    base_model_label,
-    resolve_base_model,
-)
+from training.base_models import base_model_label, resolve_base_model
+from training.config import PipelineSettings, TrainConfig
 from training.crossval import cross_validate
 from training.data import Splits, files_of, load_splits
 from training.errors import TrainingError
@@ -112,7 +108,7 @@ class Stopwatch:
 def prepare_run(config: TrainConfig, settings: PipelineSettings) -> tuple[Splits, str]:
     """Quiet transformers, set threads, validate labels and the base model; log the config."""
     splits = load_splits(settings.labels_dir, config.dev_fraction, config.seed)
-    base_path = resolve_base_model(config.base_model)
+    base_path = resolve_base_model(config.base_model, settings.base_models_dir)
     quiet_transformers()
     torch.set_num_threads(config.resolved_threads())
     log.info("training config: %s", json.dumps(resolved_config(config, base_path, settings)))
@@ -157,7 +153,7 @@ def train_version(
         metadata = ModelMetadata(
             version=version,
             labels=splits.labels,
-            base_model=base_model_label(config.base_model),
+            base_model=base_model_label(config.base_model, base_path),
             labels_hash=splits.labels_hash,
             created_at=utc_now().isoformat(),
             max_length=config.max_length,

@@ -8,7 +8,6 @@ from training.config import (
     TrainConfig,
     config_fields,
     get_settings,
-    resolve_base_model,
 )
 from training.errors import TrainingError
 
@@ -58,19 +57,6 @@ def test_cli_flags_build_the_config() -> None:
     assert config.learning_rate == 1e-4
     assert config.class_weighting is False
     assert config.epochs == TrainConfig().epochs
-
-
-def test_default_base_model_is_the_bundled_package(base_model_path: Path) -> None:
-    assert Path(resolve_base_model("default")) == base_model_path
-
-
-def test_missing_local_base_model_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(TrainingError, match="does not exist"):
-        resolve_base_model(str(tmp_path / "nowhere"))
-
-
-def test_hub_id_is_passed_through() -> None:
-    assert resolve_base_model("sentence-transformers/all-MiniLM-L6-v2").count("/") == 1
 
 
 def test_settings_read_stance_environment(monkeypatch: pytest.MonkeyPatch) -> None:
