@@ -93,4 +93,5 @@ def test_metadata_names_the_package_of_a_named_model(tmp_path: Path) -> None:
 
 def test_base_models_dir_expands_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("STANCE_BASE_MODELS_DIR", raising=False)
     assert PipelineSettings().base_models_dir == tmp_path / ".cache/stance/base-models"
