@@ -94,6 +94,13 @@ class Settings(BaseSettings):
         default="int8",
         description="int8 (ONNX Runtime, the version's onnx/model.int8.onnx) or fp32 (torch).",
     )
+    probe_tolerance: float = Field(
+        default=0.1,
+        gt=0,
+        le=1,
+        description="Largest change in a probe sentence's score that a loaded graph may show "
+        "against the fp32 scores stored at training time; beyond it the version is refused.",
+    )
     log_level: LogLevel = Field(default="info", description="Log level of the JSON logs.")
     shutdown_timeout_s: int = Field(
         default=20, ge=1, description="How long shutdown waits for requests in flight."

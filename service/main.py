@@ -79,7 +79,9 @@ async def serving_models(
     app: FastAPI, settings: Settings, loader: PredictorLoader
 ) -> AsyncIterator[None]:
     """Load the current model, run the micro-batcher and the reload poller; stop them after."""
-    holder = ModelHolder(ModelStore(settings.models_dir), loader, app.state.metrics)
+    holder = ModelHolder(
+        ModelStore(settings.models_dir), loader, app.state.metrics, settings.probe_tolerance
+    )
     batcher = MicroBatcher(
         holder, app.state.metrics, settings.max_micro_batch, settings.batch_wait_ms / 1000
     )

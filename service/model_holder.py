@@ -2,8 +2,9 @@
 
 A new version is loaded and checked in a worker thread beside the one in service, then put in
 service with one assignment: batches already running keep their reference to the old predictor.
-A version that fails to load or to pass the checks is refused once and not retried by the
-poller; ``POST /admin/reload`` retries it.
+A version that fails to load or to pass the checks (a warm-up prediction, and the probe
+sentences stored at training time, which the graph about to be served must reproduce) is
+refused once and not retried by the poller; ``POST /admin/reload`` retries it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from service.metrics import Metrics
 from stance.artifact import ArtifactError
+from stance.probes import Probes, check_probes
 from stance.registry import ModelStore
 
 if TYPE_CHECKING:
@@ -53,8 +55,15 @@ class _Refusal:
 
 
 class ModelHolder:
-    def __init__(self, store: ModelStore, loader: PredictorLoader, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        store: ModelStore,
+        loader: PredictorLoader,
+        metrics: Metrics,
+        probe_tolerance: float = 0.1,
+    ) -> None:
         self._store = store
+        self._probe_tolerance = probe_tolerance
         self._loader = loader
         self._metrics = metrics
         self._predictor: PredictorProtocol | None = None
@@ -113,8 +122,12 @@ class ModelHolder:
         return ReloadResult(ReloadStatus.LOADED, target, predictor.version)
 
     def _load_checked(self, target: str) -> PredictorProtocol:
-        predictor = self._loader(self._store.path(target))
+        path = self._store.path(target)
+        predictor = self._loader(path)
         check_predictor(predictor)
+        probes = Probes.read(path)
+        if probes is not None:
+            check_probes(predictor, probes, self._probe_tolerance)
         return predictor
 
     def _refuse(self, target: str, exc: Exception) -> ReloadResult:

@@ -98,6 +98,11 @@ class ModelInfo(BaseModel):
     precision: str = Field(
         description="How the model runs: int8 (ONNX Runtime) or fp32 (torch).", examples=["int8"]
     )
+    precision_reason: str = Field(
+        default="",
+        description="Why it runs at that precision: the int8 gate's finding, or the setting.",
+        examples=["int8 test macro-F1 0.8680 within 0.01 of fp32's 0.8640"],
+    )
     test_metrics: dict[str, Any] = Field(
         description="Metrics on the fixed test split.", examples=[{"macro_f1": 0.81}]
     )

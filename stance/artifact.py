@@ -17,10 +17,22 @@ FORMAT_VERSION = 1
 METADATA_FILE = "metadata.json"
 CONFIG_FILE = "config.json"
 REPORT_FILE = "report.md"
+PROBES_FILE = "probes.json"
 
 
 class ArtifactError(ValueError):
     """A directory that is not a usable model version, with the reason."""
+
+
+class Serving(BaseModel):
+    """Whether the version's int8 graph may be served, as training's int8 gate decided.
+
+    Versions saved before the gate existed have no record and count as servable at int8; the
+    service's probe check (:mod:`stance.probes`) still stands between them and a broken graph.
+    """
+
+    int8: bool = True
+    reason: str = ""
 
 
 class ModelMetadata(BaseModel):
@@ -40,6 +52,7 @@ class ModelMetadata(BaseModel):
     durations: dict[str, float] = Field(default_factory=dict)
     packages: dict[str, str] = Field(default_factory=dict)
     promotion: dict[str, Any] = Field(default_factory=dict)
+    serving: Serving = Field(default_factory=Serving)
 
     @property
     def macro_f1(self) -> float | None:

@@ -47,6 +47,9 @@ class PredictorProtocol(Protocol):
     @property
     def precision(self) -> str: ...
 
+    @property
+    def precision_reason(self) -> str: ...
+
     def predict(self, texts: Sequence[str]) -> list[Prediction]: ...
 
 
@@ -58,11 +61,13 @@ class Predictor:
         metadata: ModelMetadata,
         precision: Precision = "fp32",
         batch_size: int = 64,
+        precision_reason: str = "",
     ) -> None:
         self.backend = backend
         self.encoder = encoder
         self.metadata = metadata
         self.precision = precision
+        self.precision_reason = precision_reason
         self.labels = list(metadata.labels)
         self.version = metadata.version
         self.max_length = metadata.max_length
@@ -77,12 +82,14 @@ class Predictor:
         batch_size: int = 64,
         threads: int | None = None,
     ) -> Predictor:
-        """Load a version directory; ArtifactError if it is not a usable model."""
+        """Load a version directory at ``precision``, or at fp32 where training's int8 gate
+        refused the version's int8 graph; ArtifactError if it is not a usable model."""
         directory = Path(directory)
         metadata = read_metadata(directory)
+        served, reason = served_precision(metadata, precision)
         encoder = TextEncoder.load(directory, metadata.max_length)
-        backend = load_backend(directory, precision, len(metadata.labels), threads)
-        return cls(backend, encoder, metadata, precision, batch_size)
+        backend = load_backend(directory, served, len(metadata.labels), threads)
+        return cls(backend, encoder, metadata, served, batch_size, reason)
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         if not texts:
@@ -102,6 +109,15 @@ class Predictor:
         scores = {label: float(p) for label, p in zip(self.labels, probabilities, strict=True)}
         best = max(range(len(probabilities)), key=probabilities.__getitem__)
         return Prediction(self.labels[best], scores, truncated)
+
+
+def served_precision(metadata: ModelMetadata, requested: Precision) -> tuple[Precision, str]:
+    """The precision a version is served at when ``requested`` is asked for, and why."""
+    if requested == "int8" and not metadata.serving.int8:
+        return "fp32", "int8 was asked for, but training's int8 gate refused the graph: " + (
+            metadata.serving.reason or "no reason recorded"
+        )
+    return requested, metadata.serving.reason if requested == "int8" else "fp32 as configured"
 
 
 def batched_logits(

@@ -23,6 +23,16 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 REPO = Path(__file__).resolve().parent.parent
 
 ArtifactFactory = Callable[..., Path]
+PROBE_TEXTS = [
+    "Moscow accepted the credentials of the Taliban's envoy.",
+    "Recognition is not on the agenda for now, the minister said.",
+    "No foreign endorsement can give legitimacy to an imposed regime.",
+    "An earthquake struck Herat province on Saturday.",
+    "The central bank left rates unchanged.",
+    "Kabul hailed the move as a courageous step.",
+    "Any decision will depend on an inclusive government.",
+    "The resistance front said recognition would embolden extremists.",
+]
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +52,8 @@ def artifact_factory(
     base_model_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> ArtifactFactory:
     """Write ``<models_dir>/<version>`` holding a tiny random BERT with the base tokenizer, and
-    its int8 ONNX graph (exported once per labels and seed, then copied) unless ``int8=False``."""
+    its int8 ONNX graph (exported once per labels and seed, then copied) unless ``int8=False``,
+    and probe sentences with its fp32 scores unless ``probes=False``."""
     import shutil
 
     import torch
@@ -51,6 +62,8 @@ def artifact_factory(
     from stance.artifact import ModelMetadata, write_metadata
     from stance.labels import LABELS
     from stance.onnx import INT8_FILE, write_int8
+    from stance.predictor import Predictor
+    from stance.probes import choose_probes
 
     tokenizer = AutoTokenizer.from_pretrained(base_model_path)
     graphs: dict[tuple[tuple[str, ...], int], Path] = {}
@@ -64,6 +77,7 @@ def artifact_factory(
         macro_f1: float = 0.5,
         int8: bool = True,
         labels_hash: str = "00000000",
+        probes: bool = True,
     ) -> Path:
         torch.manual_seed(seed)
         config = BertConfig(
@@ -101,6 +115,8 @@ def artifact_factory(
                 metrics={"macro_f1": macro_f1},
             ),
         )
+        if probes:
+            choose_probes(Predictor.load(target), PROBE_TEXTS, per_label=2).write(target)
         return target
 
     return make
@@ -113,6 +129,11 @@ if TYPE_CHECKING:
     from tests.service.fakes import FakeLoader
     from training.config import TrainConfig
     from training.pipeline import RunResult
+
+
+INT8_ANY = 1.0
+"""The tiny run's int8 tolerance: on its three test sentences one flip moves macro-F1 by 0.3,
+so the fixture serves whatever int8 graph it made; tests of the int8 gate set their own."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +171,9 @@ def trained_store(
     from training.pipeline import train_version
 
     models_dir = tmp_path_factory.mktemp("trained_models")
-    settings = PipelineSettings(labels_dir=small_labels_dir, models_dir=models_dir)
+    settings = PipelineSettings(
+        labels_dir=small_labels_dir, models_dir=models_dir, int8_tolerance=INT8_ANY
+    )
     started = time.perf_counter()
     result = train_version(tiny_train_config, settings, progress=False)
     return TrainedStore(

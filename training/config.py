@@ -73,6 +73,14 @@ class TrainConfig:
         default=0,
         metadata={"help": "Stop after this many optimiser steps (0: no limit; for smoke runs)."},
     )
+    freeze_layers: int = field(
+        default=0,
+        metadata={
+            "help": "Freeze the embeddings and this many of the encoder's lowest layers (0: "
+            "train every layer): backward passes stop there, which cuts training time on a "
+            "larger base model."
+        },
+    )
     threads: int = field(default=0, metadata={"help": "Torch CPU threads (0: all cores)."})
     int8: bool = field(
         default=True,
@@ -110,6 +118,10 @@ class TrainConfig:
             (self.seed >= 0, f"seed must be >= 0, got {self.seed}"),
             (self.max_steps >= 0, f"max_steps must be >= 0, got {self.max_steps}"),
             (self.threads >= 0, f"threads must be >= 0, got {self.threads}"),
+            (
+                self.freeze_layers >= 0,
+                f"freeze_layers must be >= 0, got {self.freeze_layers}",
+            ),
         ]
 
     def resolved_threads(self) -> int:
@@ -143,6 +155,14 @@ class PipelineSettings(BaseSettings):
         ge=0,
         le=1,
         description="How much lower a new test macro-F1 may be than current's and still promote.",
+    )
+
+    int8_tolerance: float = Field(
+        default=0.01,
+        ge=0,
+        le=1,
+        description="How much lower the int8 graph's test macro-F1 may be than fp32's and still "
+        "be served; a graph further below is deleted and the version is served at fp32.",
     )
 
     @field_validator("base_models_dir")

@@ -36,6 +36,7 @@ async def model(predictor: PredictorDep) -> ModelInfo:
         labels_hash=metadata.labels_hash,
         max_length=metadata.max_length,
         precision=predictor.precision,
+        precision_reason=predictor.precision_reason,
         test_metrics=metadata.metrics,
     )
 

@@ -35,6 +35,7 @@ class FakePredictor:
     def __init__(self, version: str, labels: Sequence[str] = LABELS) -> None:
         self.version = version
         self.precision = "fp32"
+        self.precision_reason = "fp32 as configured"
         self.labels = list(labels)
         self.metadata = ModelMetadata(
             version=version,
@@ -48,12 +49,17 @@ class FakePredictor:
         )
         self.batches: list[list[str]] = []
         self.score_labels: list[str] = []
+        self.pinned: dict[str, dict[str, float]] = {}
+        """Scores to give particular texts instead of the hash's."""
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         self.batches.append(list(texts))
         return [self.predict_one(text) for text in texts]
 
     def predict_one(self, text: str) -> Prediction:
+        if text in self.pinned:
+            scores = self.pinned[text]
+            return Prediction(max(scores, key=scores.__getitem__), scores, False)
         labels = self.score_labels or self.labels
         weights = [1 + _digest(f"{self.version}|{label}|{text}") % 97 for label in labels]
         scores = {label: w / sum(weights) for label, w in zip(labels, weights, strict=True)}

@@ -14,8 +14,10 @@ from service.config import Settings
 from service.main import create_app, model_loader
 from service.metrics import Metrics
 from service.model_holder import ModelHolder, ReloadResult, ReloadStatus
+from stance.artifact import Serving, read_metadata, write_metadata
 from stance.onnx import INT8_FILE
 from stance.registry import ModelStore
+from tests.artifacts import inflate_int8_scales
 
 from .fakes import point_current
 
@@ -97,6 +99,7 @@ BREAKAGES = [
         for breakage in [break_metadata, disagree_on_labels, remove_tokenizer]
     ),
     ("int8", corrupt_int8_graph),
+    ("int8", inflate_int8_scales),
     ("fp32", remove_weights),
     ("fp32", corrupt_weights),
 ]
@@ -137,4 +140,34 @@ def test_fp32_precision_serves_the_same_labels(
         response = client.post("/classify", json={"text": "Kabul wants a seat."})
 
     assert response.status_code == 200
-    assert list(response.json()["scores"]) == ["supportive", "cautious", "opposed"]
+    assert list(response.json()["scores"]) == ["supportive", "cautious", "opposed", "none"]
+
+
+def test_a_version_whose_int8_graph_fails_its_probes_is_not_served_at_start(
+    models_dir: Path, make_settings: Callable[..., Settings], artifact_factory: ArtifactFactory
+) -> None:
+    inflate_int8_scales(artifact_factory(models_dir, "v1"))
+    ModelStore(models_dir).set_current("v1")
+
+    with TestClient(create_app(make_settings(precision="int8"))) as client:
+        ready = client.get("/ready")
+        metrics = client.get("/metrics").text
+
+    assert ready.status_code == 503
+    assert "stance_model_reload_failures_total 1.0" in metrics
+
+
+def test_a_version_the_int8_gate_refused_is_served_at_fp32_and_says_why(
+    models_dir: Path, make_settings: Callable[..., Settings], artifact_factory: ArtifactFactory
+) -> None:
+    version = artifact_factory(models_dir, "v1")
+    refused = Serving(int8=False, reason="int8 test macro-F1 0.1670 vs fp32's 0.9742 ...")
+    write_metadata(version, read_metadata(version).model_copy(update={"serving": refused}))
+    ModelStore(models_dir).set_current("v1")
+
+    with TestClient(create_app(make_settings(precision="int8"))) as client:
+        model = client.get("/model").json()
+
+    assert model["precision"] == "fp32"
+    assert "int8 gate refused" in model["precision_reason"]
+    assert refused.reason in model["precision_reason"]
