@@ -15,11 +15,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-LABELS: tuple[str, ...] = ("supportive", "cautious", "opposed")
-"""The corpus label set, in the order models learn it (id 0, 1, 2)."""
+NONE = "none"
+STANCE_LABELS: tuple[str, ...] = ("supportive", "cautious", "opposed")
+LABELS: tuple[str, ...] = (*STANCE_LABELS, NONE)
+"""The corpus label set, in the order models learn it (id 0, 1, 2, 3). ``none`` is a sentence
+that takes no stance on recognition; a model trained without any learns the other three."""
 
 REQUIRED_FIELDS: tuple[str, ...] = ("text", "label")
-OPTIONAL_FIELDS: tuple[str, ...] = ("actor", "source")
+OPTIONAL_FIELDS: tuple[str, ...] = ("actor", "source", "url", "date")
+DATE_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}")
 TEST_FRACTION_PERCENT = 15
 MAX_NEAR_EDITS = 2
 NO_EXAMPLES_IN_DIR = "no labelled examples found in *.jsonl files"
@@ -52,6 +56,8 @@ class Example:
     label: str
     actor: str = ""
     source: str = ""
+    url: str = ""
+    date: str = ""
 
     def to_json(self) -> str:
         """One JSON line; an optional field that was not given is left out, not written empty."""
@@ -102,12 +108,20 @@ def parse_record(record: object, allowed_labels: Iterable[str] = LABELS) -> Exam
     allowed = tuple(allowed_labels)
     if record["label"] not in allowed:
         raise ValueError(f"unknown label '{record['label']}': use one of {', '.join(allowed)}")
+    check_provenance(record.get("url", "").strip(), record.get("date", "").strip())
     return Example(
         text=" ".join(record["text"].split()),
         label=record["label"],
-        actor=record.get("actor", "").strip(),
-        source=record.get("source", "").strip(),
+        **{field: record.get(field, "").strip() for field in OPTIONAL_FIELDS},
     )
+
+
+def check_provenance(url: str, date: str) -> None:
+    """A page's address and publication date, where an example was drawn from a page."""
+    if url and not url.startswith(("http://", "https://")):
+        raise ValueError(f"field 'url' must start with http:// or https://, got '{url[:40]}'")
+    if date and not DATE_FORMAT.fullmatch(date):
+        raise ValueError(f"field 'date' must be YYYY-MM-DD, got '{date[:20]}'")
 
 
 def label_files(labels_dir: Path) -> list[Path]:

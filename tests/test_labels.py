@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from stance.labels import (
     LABELS,
+    NONE,
+    STANCE_LABELS,
     Example,
     LabelFileError,
     NearDuplicateIndex,
@@ -17,6 +20,7 @@ from stance.labels import (
     load_examples,
     load_file,
     normalise,
+    parse_record,
     split,
 )
 
@@ -25,6 +29,8 @@ BROKEN = Path(__file__).parent / "fixtures" / "broken_labels"
 MIN_EXAMPLES = 900
 MIN_PER_LABEL = 280
 MIN_ACTORS = 40
+MIN_NONE = 900
+MIN_FROM_PAGES = 1200
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +47,7 @@ def corpus(repo_root: Path) -> list[Example]:
         (
             "unknown_label",
             "broken_labels/labels.jsonl:2: unknown label 'neutral': "
-            "use one of supportive, cautious, opposed",
+            "use one of supportive, cautious, opposed, none",
         ),
         (
             "duplicate",
@@ -107,13 +113,56 @@ def test_shipped_labels_have_enough_actors(corpus: list[Example]) -> None:
     assert len(counts(corpus, "actor")) >= MIN_ACTORS
 
 
-def test_shipped_labels_name_actor_and_source(corpus: list[Example]) -> None:
-    assert all(e.actor and e.source for e in corpus)
+def test_shipped_stance_labels_name_their_actor(corpus: list[Example]) -> None:
+    assert all(e.actor for e in corpus if e.label != NONE)
+
+
+def test_shipped_labels_name_their_source(corpus: list[Example]) -> None:
+    assert all(e.source for e in corpus)
+
+
+def test_shipped_stance_labels_stay_balanced(corpus: list[Example]) -> None:
+    per_label = counts(corpus, "label")
+    stance = [per_label[label] for label in STANCE_LABELS]
+    assert max(stance) <= 1.15 * min(stance), per_label
+
+
+def test_shipped_labels_hold_enough_none(corpus: list[Example]) -> None:
+    assert counts(corpus, "label")[NONE] >= MIN_NONE
+
+
+def test_page_drawn_labels_record_url_and_date(corpus: list[Example]) -> None:
+    from_pages = [e for e in corpus if e.source == "page"]
+    assert len(from_pages) >= MIN_FROM_PAGES
+    assert [e.text for e in from_pages if not (e.url and e.date)] == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("url", "www.example.com/a", "field 'url' must start with http:// or https://"),
+        ("date", "5 July 2025", "field 'date' must be YYYY-MM-DD"),
+    ],
+)
+def test_bad_provenance_is_refused(field: str, value: str, message: str) -> None:
+    record = {"text": "Kabul hailed the move.", "label": "supportive", field: value}
+    with pytest.raises(ValueError, match=message):
+        parse_record(record)
+
+
+def test_none_and_provenance_are_accepted() -> None:
+    record = {"text": "The match ended in a draw.", "label": "none", "url": "https://a.example/1"}
+    example = parse_record({**record, "date": "2024-03-01"})
+    assert (example.label, example.url, example.date) == ("none", record["url"], "2024-03-01")
+
+
+def held_out_files(repo_root: Path) -> list[Path]:
+    return sorted((repo_root / "labels" / "held_out").glob("*.jsonl"))
 
 
 @pytest.fixture(scope="module")
 def held_out(repo_root: Path) -> list[Example]:
-    return load_file(repo_root / "labels" / "held_out" / "news_style.jsonl")
+    return [e for path in held_out_files(repo_root) for e in load_file(path)]
 
 
 def test_held_out_sentences_validate_with_every_label(held_out: list[Example]) -> None:
@@ -125,6 +174,29 @@ def test_held_out_sentences_are_not_in_the_corpus(
 ) -> None:
     index = NearDuplicateIndex(e.text for e in corpus)
     assert [e.text for e in held_out if index.matches(e.text)] == []
+
+
+def test_held_out_pages_are_not_training_pages(
+    corpus: list[Example], held_out: list[Example]
+) -> None:
+    training_urls = {e.url for e in corpus if e.url}
+    assert sorted({e.url for e in held_out if e.url} & training_urls) == []
+
+
+def test_held_out_real_reporting_is_whole_passages_of_many_articles(repo_root: Path) -> None:
+    path = repo_root / "labels" / "held_out" / "real_reporting.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    passages = {row["passage"] for row in rows}
+    assert len(rows) >= 300 and len(passages) >= 30
+    assert len({row["url"] for row in rows}) == len(passages)
+    for passage in passages:
+        positions = [row["position"] for row in rows if row["passage"] == passage]
+        assert positions == sorted(positions), passage
+
+
+def test_held_out_none_file_is_large_enough(repo_root: Path) -> None:
+    examples = load_file(repo_root / "labels" / "held_out" / "none_news.jsonl")
+    assert len(examples) >= 150 and {e.label for e in examples} == {NONE}
 
 
 def test_seed_sentences_come_from_the_seed_articles(corpus: list[Example], repo_root: Path) -> None:
