@@ -101,6 +101,10 @@ class SuggestRequest(BaseModel):
         description="Sentences to rank. Left out: the seed pool, minus what is labelled.",
     )
     k: int = Field(default=10, ge=1, le=MAX_SUGGESTIONS, description="How many to return.")
+    include_none: bool = Field(
+        default=False,
+        description="Also suggest sentences the model is sure (none score >= 0.9) take no stance.",
+    )
 
 
 class Suggestion(BaseModel):

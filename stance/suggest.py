@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from stance.labels import NearDuplicateIndex, read_corpus, read_file
+from stance.labels import NONE, NearDuplicateIndex, read_corpus, read_file
 
 if TYPE_CHECKING:
     from stance.predictor import Prediction
+
+
+SURE_NONE = 0.9
 
 
 @dataclass(frozen=True)
@@ -41,13 +44,23 @@ def margin(scores: Mapping[str, float]) -> float:
     return top[0] - top[1] if len(top) > 1 else 1.0
 
 
-def rank(texts: Sequence[str], predictions: Sequence[Prediction], k: int) -> list[Suggestion]:
-    """The ``k`` smallest margins first; equal margins keep their input order."""
+def rank(
+    texts: Sequence[str], predictions: Sequence[Prediction], k: int, include_none: bool = True
+) -> list[Suggestion]:
+    """The ``k`` smallest margins first; equal margins keep their input order. Without
+    ``include_none``, sentences the model is sure take no stance are left out."""
     suggestions = [
         Suggestion(text, p.label, margin(p.scores), p.scores)
         for text, p in zip(texts, predictions, strict=True)
+        if include_none or not sure_none(p)
     ]
     return sorted(suggestions, key=lambda s: s.margin)[:k]
+
+
+def sure_none(prediction: Prediction) -> bool:
+    """Answered ``none`` with a score of at least :data:`SURE_NONE`: in a news feed most
+    sentences are such, and labelling them teaches the model little."""
+    return prediction.label == NONE and prediction.scores[NONE] >= SURE_NONE
 
 
 def unlabelled(texts: Iterable[str], labelled: Iterable[str]) -> Pool:

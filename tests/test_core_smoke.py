@@ -10,7 +10,7 @@ def test_tiny_artifact_round_trip(artifact_factory, tmp_path: Path) -> None:
     store.set_current("v1")
     predictor = Predictor.load(store.current_path())
     [prediction] = predictor.predict(["Russia recognised the Taliban government. " * 20])
-    assert set(prediction.scores) == {"supportive", "cautious", "opposed"}
+    assert set(prediction.scores) == {"supportive", "cautious", "opposed", "none"}
     assert abs(sum(prediction.scores.values()) - 1) < 1e-5
     assert prediction.truncated is True
     assert store.current_version() == "v1"

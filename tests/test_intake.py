@@ -64,7 +64,9 @@ def test_near_duplicate_within_one_request_is_caught(labels_dir: Path) -> None:
 def test_invalid_example_says_what_to_fix(labels_dir: Path) -> None:
     [outcome] = add([{"text": "Some text here.", "label": "neutral"}], labels_dir)
     assert outcome.status == "invalid"
-    assert outcome.message == "unknown label 'neutral': use one of supportive, cautious, opposed"
+    assert (
+        outcome.message == "unknown label 'neutral': use one of supportive, cautious, opposed, none"
+    )
 
 
 def _post_one(args: tuple[int, str]) -> str:

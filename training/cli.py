@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from stance.artifact import ArtifactError
+from stance.artifact import ArtifactError, Serving
 from stance.labels import LabelFileError, load_examples, split
 from stance.registry import ModelStore
 from training.config import PipelineSettings, TrainConfig, config_fields, get_settings
@@ -174,6 +174,7 @@ def train(args: argparse.Namespace) -> int:
     outcome = train_version(config, settings, force=args.force, progress=not args.no_progress)
     echo(f"version {outcome.version} written to {outcome.path}")
     echo(describe_metrics(outcome.metrics))
+    echo(describe_serving(outcome.metrics, outcome.serving))
     verdict = "promoted to current" if outcome.decision.promoted else "NOT promoted"
     echo(f"{verdict}: {outcome.decision.reason}")
     write_result(args.result_json, outcome.summary())
@@ -192,9 +193,43 @@ def describe_cv(result: dict[str, Any]) -> str:
 def describe_metrics(metrics: dict[str, Any], sentences: str = "test") -> str:
     per_class = ", ".join(f"{label} {s['f1']:.4f}" for label, s in metrics["per_class"].items())
     return (
-        f"{sentences} macro-F1 {metrics['macro_f1']:.4f}, accuracy {metrics['accuracy']:.4f}, "
-        f"ECE {metrics['ece']:.4f} (n={metrics['n']}); per-class F1: {per_class}"
+        f"{sentences} {headline_name(metrics)} {figure(metrics['macro_f1'])}, "
+        f"accuracy {metrics['accuracy']:.4f}, ECE {metrics['ece']:.4f} (n={metrics['n']}); "
+        f"per-class F1: {per_class}{none_figures(metrics)}"
     )
+
+
+def headline_name(metrics: dict[str, Any]) -> str:
+    return "stance macro-F1" if "none_recall" in metrics else "macro-F1"
+
+
+def none_figures(metrics: dict[str, Any]) -> str:
+    """The figures of a model with a ``none`` label, after the headline (empty without one)."""
+    if "none_recall" not in metrics:
+        return ""
+    return (
+        f"; four-label macro-F1 {figure(metrics['four_label_macro_f1'])}, none precision "
+        f"{figure(metrics['none_precision'])}, recall {figure(metrics['none_recall'])}, stance "
+        f"sentences answered none {figure(metrics['stance_lost_to_none'])}"
+    )
+
+
+def signed(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.4f}"
+
+
+def figure(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def describe_serving(metrics: dict[str, Any], serving: Serving) -> str:
+    """One line: the precision the service will run this version at, with that graph's figures."""
+    if serving.int8:
+        return (
+            f"served as int8: test macro-F1 {metrics['int8']['macro_f1']:.4f} "
+            f"({metrics['int8']['delta_macro_f1']:+.4f} against fp32); {serving.reason}"
+        )
+    return f"served as fp32: test macro-F1 {metrics['macro_f1']:.4f}; {serving.reason}"
 
 
 def write_result(path: Path | None, payload: dict[str, Any]) -> None:
@@ -243,12 +278,13 @@ def evaluate_held_out(args: argparse.Namespace) -> int:
     echo(f"{args.version} on {args.on}: {describe_metrics(metrics, 'held-out')}")
     if "int8" in metrics:
         echo(
-            f"int8 graph (what the service runs by default): macro-F1 "
-            f"{metrics['int8']['macro_f1']:.4f} ({metrics['int8']['delta_macro_f1']:+.4f})"
+            f"int8 graph (what the service runs by default): {headline_name(metrics)} "
+            f"{figure(metrics['int8']['macro_f1'])} ({signed(metrics['int8']['delta_macro_f1'])})"
         )
     echo(
-        f"TF-IDF baseline on the same sentences: macro-F1 {baseline['macro_f1']:.4f}, "
-        f"accuracy {baseline['accuracy']:.4f}"
+        f"TF-IDF baseline on the same sentences: {headline_name(baseline)} "
+        f"{figure(baseline['macro_f1'])}, accuracy {baseline['accuracy']:.4f}"
+        + none_figures(baseline)
     )
     echo_skipped(metrics["skipped_in_labels"], "already in the labels, or within two words of one")
     echo_skipped(metrics["skipped_unknown_labels"], "of a label the version lacks")

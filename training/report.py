@@ -9,6 +9,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from stance.artifact import REPORT_FILE, ModelMetadata
+from stance.labels import NONE
 from training.evaluate import confusion_text
 
 CONFUSION_PNG = "confusion_matrix.png"
@@ -45,9 +46,10 @@ def render(metadata: ModelMetadata) -> str:
     sections = [
         header(metadata),
         test_section(metadata),
+        held_out_section(metadata.metrics.get("held_out"), metadata.labels),
         files_section(metadata.metrics.get("by_file"), metadata.baseline_metrics.get("by_file")),
         calibration_section(metadata.metrics),
-        int8_section(metadata.metrics.get("int8")),
+        int8_section(metadata.metrics.get("int8"), metadata.serving.reason),
         data_section(metadata),
         training_section(metadata.metrics.get("training", {})),
         key_value_section("Config", metadata.config),
@@ -70,7 +72,7 @@ def header(metadata: ModelMetadata) -> str:
 
 def test_section(metadata: ModelMetadata) -> str:
     model, baseline = metadata.metrics, metadata.baseline_metrics
-    rows = [("macro-F1", "macro_f1"), ("accuracy", "accuracy")]
+    rows = headline_rows(metadata.labels)
     rows += [(f"{label} F1", f"{label}_f1") for label in metadata.labels]
     rows += [("ECE", "ece")]
     table = table_lines(
@@ -91,6 +93,38 @@ def test_section(metadata: ModelMetadata) -> str:
         f"### Per class\n\n{per_class}\n\n"
         f"### Confusion matrix (rows: true, columns: predicted)\n\n```text\n{matrix}\n```\n\n"
         f"![confusion matrix]({CONFUSION_PNG})"
+    )
+
+
+def headline_rows(labels: Sequence[str]) -> list[tuple[str, str]]:
+    """(name, metrics key) of the figures every version is compared on first."""
+    if NONE not in labels:
+        return [("macro-F1", "macro_f1"), ("accuracy", "accuracy")]
+    return [
+        ("stance macro-F1 (S/C/O sentences)", "macro_f1"),
+        ("four-label macro-F1", "four_label_macro_f1"),
+        ("accuracy", "accuracy"),
+        ("none precision", "none_precision"),
+        ("none recall", "none_recall"),
+        ("stance sentences answered none", "stance_lost_to_none"),
+    ]
+
+
+def held_out_section(held_out: dict[str, dict[str, Any]] | None, labels: Sequence[str]) -> str:
+    """The version on each file of ``labels/held_out/``: real reporting it never trained on."""
+    if not held_out:
+        return "## Held-out files\n\nNone were scored for this version."
+    keys = headline_rows(labels)
+    rows = [
+        [f"`{name}`", str(scores["n"])]
+        + [f"{fmt(scores.get(key))} / {fmt(scores['baseline'].get(key))}" for _, key in keys]
+        for name, scores in held_out.items()
+    ]
+    table = table_lines(["file", "n", *(name for name, _ in keys)], rows)
+    return (
+        "## Held-out files (fine-tuned / TF-IDF baseline)\n\n"
+        "Sentences from `labels/held_out/`, never trained on, drawn from pages no training label "
+        f"comes from.\n\n{table}"
     )
 
 
@@ -135,14 +169,15 @@ def calibration_section(metrics: dict[str, Any]) -> str:
     )
 
 
-def int8_section(int8: dict[str, float] | None) -> str:
+def int8_section(int8: dict[str, float] | None, serving: str) -> str:
     if not int8:
-        return "## int8\n\nNo int8 graph was saved (`--no-int8`); the service exports one at load."
+        return "## int8\n\nNo int8 graph was saved (`--no-int8`); the service serves fp32."
     return (
         "## int8\n\n"
         "`onnx/model.int8.onnx` (ONNX Runtime, dynamic int8), which the service runs by default: "
         f"test macro-F1 {fmt(int8.get('macro_f1'))} "
-        f"({int8.get('delta_macro_f1', 0.0):+.3f} against fine-tuned fp32)."
+        f"({int8.get('delta_macro_f1', 0.0):+.3f} against fine-tuned fp32).\n\n"
+        f"Int8 gate: {serving}."
     )
 
 

@@ -41,6 +41,11 @@ def parser() -> argparse.ArgumentParser:
     )
     main.add_argument("--k", type=positive, default=10, help="how many to show (default: 10)")
     main.add_argument("--version", help="model version to ask (default: current)")
+    main.add_argument(
+        "--include-none",
+        action="store_true",
+        help="also show sentences the model is sure take no stance (none score >= 0.9)",
+    )
     store_options(main)
     return main
 
@@ -56,7 +61,7 @@ def suggest(args: argparse.Namespace) -> int:
     predictor = load_model(ModelStore(settings.models_dir), args.version)
     echo(f"{len(pool.texts)} unlabelled sentences of {path}, ranked by {predictor.version}")
     echo(skipped)
-    for line in table(ranked(predictor, pool, args.k)):
+    for line in table(ranked(predictor, pool, args.k, args.include_none)):
         echo(line)
     return 0
 
@@ -87,8 +92,8 @@ def load_model(store: ModelStore, version: str | None) -> Predictor:
     return Predictor.load(store.path(version))
 
 
-def ranked(predictor: Predictor, pool: Pool, k: int) -> list[Suggestion]:
-    return rank(pool.texts, predictor.predict(pool.texts), k)
+def ranked(predictor: Predictor, pool: Pool, k: int, include_none: bool) -> list[Suggestion]:
+    return rank(pool.texts, predictor.predict(pool.texts), k, include_none)
 
 
 def table(suggestions: list[Suggestion]) -> list[str]:

@@ -243,6 +243,7 @@ class FineTuner:
         """A fresh model from the base, seeded, with its optimiser and schedule over ``data``."""
         set_seed(self.config.seed)
         model, tokenizer = load_base(self.base_path, self.labels)
+        freeze_lower_layers(model, self.config.freeze_layers)
         texts, targets = list(data["text"]), list(data["label"])
         total = -(-len(texts) // self.config.batch_size) * self.config.epochs
         if self.config.max_steps:
@@ -277,10 +278,24 @@ class FineTuner:
         return macro_f1(list(dev["label"]), predicted, len(self.labels))
 
 
+def freeze_lower_layers(model: PreTrainedModel, layers: int) -> None:
+    """Stop gradients at the embeddings and the ``layers`` lowest encoder layers."""
+    if not layers:
+        return
+    encoder: Any = model.base_model
+    stack = list(encoder.encoder.layer)
+    if layers >= len(stack):
+        raise TrainingError(
+            f"freeze_layers {layers} leaves no layer to train: the base model has {len(stack)}"
+        )
+    for module in [encoder.embeddings, *stack[:layers]]:
+        module.requires_grad_(False)
+
+
 def make_optimiser(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     """AdamW without decay on biases and LayerNorm; fused, because the unfused CPU step over
     the ~100 weight tensors took about a fifth of each training step."""
-    named = list(model.named_parameters())
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     groups = [
         {
             "params": [p for n, p in named if not n.endswith(NO_DECAY)],

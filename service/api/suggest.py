@@ -38,7 +38,7 @@ async def suggest(
     version = predictor.version
     if pool.texts:
         outcome = await batcher.predict(pool.texts)
-        ranked = rank(pool.texts, outcome.predictions, body.k)
+        ranked = rank(pool.texts, outcome.predictions, body.k, body.include_none)
         suggestions = [Suggestion(**vars(s)) for s in ranked]
         version = outcome.model_version
     return SuggestResponse(

@@ -13,7 +13,7 @@ from stance.labels import load_examples
 from .conftest import AUTH, SEED
 
 NEW = {"text": "Berlin said recognition was not on the table.", "label": "cautious"}
-UNKNOWN_LABEL = "unknown label 'neutral': use one of supportive, cautious, opposed"
+UNKNOWN_LABEL = "unknown label 'neutral': use one of supportive, cautious, opposed, none"
 
 
 def post(client: TestClient, examples: object) -> tuple[int, dict[str, object]]:

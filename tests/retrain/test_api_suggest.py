@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from stance.suggest import margin
-from tests.service.fakes import FakePredictor
+from tests.service.fakes import FakeLoader, FakePredictor
 
 from .conftest import SEED
 
@@ -37,6 +38,21 @@ def test_the_least_certain_texts_come_first(client: TestClient) -> None:
     assert [s["text"] for s in body["suggestions"]] == expected
     assert [s["margin"] for s in body["suggestions"]] == sorted(margins(expected).values())
     assert (body["model_version"], body["ranked"]) == ("v1", len(POOL))
+
+
+SURE_NONE = {"supportive": 0.01, "cautious": 0.01, "opposed": 0.01, "none": 0.97}
+
+
+@pytest.mark.parametrize(("include_none", "suggested"), [(False, 6), (True, 7)])
+def test_sentences_sure_to_take_no_stance_are_suggested_only_when_asked(
+    client: TestClient, loader: FakeLoader, include_none: bool, suggested: int
+) -> None:
+    loader.loaded["v1"].pinned[POOL[1]] = SURE_NONE
+
+    body = client.post("/suggest", json={"texts": POOL, "include_none": include_none}).json()
+
+    assert len(body["suggestions"]) == suggested
+    assert (POOL[1] in [s["text"] for s in body["suggestions"]]) is include_none
 
 
 def test_labelled_texts_and_repeats_are_skipped(client: TestClient) -> None:

@@ -13,7 +13,7 @@ from training.labelling import main
 from .conftest import SEED
 
 NEW = "Berlin said recognition was not on the table."
-UNKNOWN_LABEL = "unknown label 'neutral': use one of supportive, cautious, opposed"
+UNKNOWN_LABEL = "unknown label 'neutral': use one of supportive, cautious, opposed, none"
 
 
 def label(labels_dir: Path, *argv: str) -> int:
@@ -171,15 +171,16 @@ def test_stats_counts_per_label_split_actor_and_source(
     out = capsys.readouterr().out.splitlines()
     assert code == 0
     assert out[0] == f"{labels_dir}: 2 examples in 2 files (2 train, 0 test)"
-    assert out[2:7] == [
+    assert out[2:8] == [
         "label           train   test  total",
         "supportive          1      0      1",
         "cautious            1      0      1",
         "opposed             0      0      0",
+        "none                0      0      0",
         "total               2      0      2",
     ]
-    assert out[8:11] == ["actor (2)    total", "(none)           1", "Russia           1"]
-    assert out[12:] == ["source (2)    total", "(none)            1", "api               1"]
+    assert out[9:12] == ["actor (2)    total", "(none)           1", "Russia           1"]
+    assert out[13:] == ["source (2)    total", "(none)            1", "api               1"]
 
 
 def test_stats_of_a_missing_dir_is_a_usage_error(

@@ -65,3 +65,19 @@ def test_labelled_texts_read_the_corpus_and_an_incoming_file_outside_it(tmp_path
 
 def test_labelled_texts_of_a_missing_dir_are_none(tmp_path: Path) -> None:
     assert labelled_texts(tmp_path / "nowhere") == []
+
+
+def four(*scores: float) -> Prediction:
+    named = dict(zip(("supportive", "cautious", "opposed", "none"), scores, strict=True))
+    return Prediction(max(named, key=named.__getitem__), named, False)
+
+
+def test_sentences_the_model_is_sure_take_no_stance_are_left_out_unless_asked() -> None:
+    texts = ["weather", "torn", "leaning none"]
+    predictions = [four(0.01, 0.01, 0.01, 0.97), four(0.4, 0.35, 0.05, 0.2), four(0, 0.3, 0, 0.7)]
+
+    assert [s.text for s in rank(texts, predictions, k=5, include_none=False)] == [
+        "torn",
+        "leaning none",
+    ]
+    assert len(rank(texts, predictions, k=5, include_none=True)) == 3

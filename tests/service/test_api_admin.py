@@ -93,7 +93,7 @@ def test_reload_refuses_a_model_that_fails_the_warm_up(
     assert (response.status_code, response.json()["detail"]) == (
         409,
         "model 'v2' refused (warm-up scores ['left', 'right'] do not match the labels "
-        "['supportive', 'cautious', 'opposed']); 'v1' keeps serving",
+        "['supportive', 'cautious', 'opposed', 'none']); 'v1' keeps serving",
     )
 
 

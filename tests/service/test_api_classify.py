@@ -30,7 +30,7 @@ def test_classify_answers_label_scores_version_and_truncation(client: TestClient
 def test_scores_are_probabilities_over_the_model_labels(client: TestClient) -> None:
     scores = client.post("/classify", json={"text": TEXT}).json()["scores"]
 
-    assert list(scores) == ["supportive", "cautious", "opposed"]
+    assert list(scores) == ["supportive", "cautious", "opposed", "none"]
     assert sum(scores.values()) == pytest.approx(1)
 
 

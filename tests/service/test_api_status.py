@@ -36,11 +36,12 @@ def test_model_describes_the_loaded_version(client: TestClient) -> None:
     assert client.get("/model").json() == {
         "version": "v1",
         "base_model": "fake-base",
-        "labels": ["supportive", "cautious", "opposed"],
+        "labels": ["supportive", "cautious", "opposed", "none"],
         "trained_at": "2025-01-02T03:04:05+00:00",
         "labels_hash": "cafe1234",
         "max_length": 64,
         "precision": "fp32",
+        "precision_reason": "fp32 as configured",
         "test_metrics": {"macro_f1": 0.75, "accuracy": 0.8},
     }
 

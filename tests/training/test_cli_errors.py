@@ -79,8 +79,8 @@ def test_label_file_problems_are_listed_by_line(tmp_path: Path, capsys) -> None:
 def test_validate_prints_counts(small_labels_dir: Path, capsys) -> None:
     assert validate_main(["--labels-dir", str(small_labels_dir)]) == 0
     out = capsys.readouterr().out
-    assert "40 valid examples" in out
-    assert out.splitlines()[-1].split() == ["total", "37", "3", "40"]
+    assert "53 valid examples" in out
+    assert out.splitlines()[-1].split() == ["total", "47", "6", "53"]
 
 
 def test_a_closed_pipe_ends_the_command_quietly(small_labels_dir: Path) -> None:

@@ -57,7 +57,12 @@ def test_dev_split_is_stratified(small_labels_dir: Path) -> None:
 
 
 def test_labels_follow_the_corpus_order(small_labels_dir: Path) -> None:
-    assert load_splits(small_labels_dir, 0.15, 0).labels == ["supportive", "cautious", "opposed"]
+    assert load_splits(small_labels_dir, 0.15, 0).labels == [
+        "supportive",
+        "cautious",
+        "opposed",
+        "none",
+    ]
 
 
 def test_empty_labels_are_refused(tmp_path: Path) -> None:

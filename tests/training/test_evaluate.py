@@ -80,3 +80,30 @@ def test_confusion_text_has_a_row_per_label() -> None:
     lines = confusion_text([[1, 0, 0], [0, 2, 0], [0, 0, 3]], LABELS).splitlines()
     assert lines[0].split()[-3:] == LABELS
     assert lines[2].split() == ["cautious", "0", "2", "0"]
+
+
+FOUR = ["supportive", "cautious", "opposed", "none"]
+
+
+def one_hot(predicted: list[int], n: int = 4) -> np.ndarray:
+    return np.eye(n)[predicted]
+
+
+def test_with_none_the_headline_is_stance_macro_f1_on_stance_sentences() -> None:
+    truth = [0, 1, 2, 3, 3]
+    predicted = [0, 1, 3, 3, 0]
+
+    metrics = classification_metrics(truth, one_hot(predicted), FOUR)
+
+    assert metrics["n_stance"] == 3
+    assert metrics["macro_f1"] == pytest.approx((1 + 1 + 0) / 3)
+    assert metrics["stance_lost_to_none"] == pytest.approx(1 / 3)
+    assert (metrics["none_precision"], metrics["none_recall"]) == (0.5, 0.5)
+    assert metrics["four_label_macro_f1"] == pytest.approx((2 / 3 + 1 + 0 + 0.5) / 4)
+
+
+def test_without_none_the_headline_is_plain_macro_f1() -> None:
+    metrics = classification_metrics([0, 1, 2], one_hot([0, 1, 1], 3), LABELS)
+
+    assert "none_recall" not in metrics
+    assert metrics["macro_f1"] == pytest.approx((1 + 2 / 3 + 0) / 3)

@@ -5,10 +5,12 @@ from pathlib import Path
 import pytest
 
 from stance.artifact import read_metadata
+from stance.labels import LABELS, STANCE_LABELS
 from stance.registry import ModelStore
 from training.cli import models_main, promote_main
 from training.data import load_splits
-from training.pipeline import decide, rescore_on, score_on
+from training.evaluate import score_on
+from training.gate import decide, rescore_on
 
 
 @pytest.fixture
@@ -140,3 +142,22 @@ def test_promote_rescores_versions_trained_on_other_labels(
         f"test macro-F1 {today:.4f} re-scored on today's test split vs current v1-old-labels's "
         f"{today:.4f} re-scored on today's test split, within tolerance 0.01"
     ) in capsys.readouterr().out
+
+
+def test_a_four_label_version_is_judged_against_three_labels_on_stance_sentences(
+    tmp_path: Path, artifact_factory
+) -> None:
+    artifact_factory(tmp_path, "v1-three", labels=STANCE_LABELS, macro_f1=0.80)
+    store = ModelStore(tmp_path)
+    store.set_current("v1-three")
+
+    decision = decide("v2-four", 0.81, store, 0.01, force=False, labels=LABELS)
+
+    assert decision.promoted
+    assert "(stance sentences only: current has 3 labels, this version 4)" in decision.reason
+
+
+def test_the_same_label_sets_need_no_note(store: ModelStore) -> None:
+    decision = decide("v9", 0.81, store, 0.01, force=False, labels=LABELS)
+
+    assert "stance sentences only" not in decision.reason

@@ -1,6 +1,7 @@
 """The session's tiny real training run, and runs that must leave the store as it was."""
 
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from stance.artifact import REPORT_FILE, config_labels, read_metadata
 from stance.onnx import INT8_FILE
 from stance.predictor import Predictor
+from stance.probes import Probes
 from stance.registry import ModelStore
 from training import pipeline
 from training.cli import evaluate_main, train_main
@@ -34,6 +36,7 @@ METADATA_FIELDS = {
     "durations",
     "packages",
     "promotion",
+    "serving",
 }
 METRIC_FIELDS = {
     "n",
@@ -42,6 +45,13 @@ METRIC_FIELDS = {
     "supportive_f1",
     "cautious_f1",
     "opposed_f1",
+    "none_f1",
+    "four_label_macro_f1",
+    "n_stance",
+    "none_precision",
+    "none_recall",
+    "stance_lost_to_none",
+    "held_out",
     "per_class",
     "confusion_matrix",
     "ece",
@@ -68,6 +78,35 @@ def test_the_int8_graph_is_saved_and_scored(trained_store) -> None:
     assert int8.predict(["Moscow accepted the credentials."])[0].label in int8.labels
 
 
+def test_probe_sentences_are_kept_with_their_fp32_scores(trained_store) -> None:
+    probes = Probes.read(trained_store.path)
+    assert probes is not None and len(probes.texts) == len(probes.scores) > 0
+    fp32 = Predictor.load(trained_store.path).predict(probes.texts)
+    for prediction, scores in zip(fp32, probes.scores, strict=True):
+        assert prediction.scores == pytest.approx(scores, abs=1e-5)
+
+
+def test_an_int8_graph_below_fp32_is_deleted_and_the_version_served_at_fp32(
+    trained_store, tmp_path: Path
+) -> None:
+    version = Path(shutil.copytree(trained_store.path, tmp_path / "v"))
+    metrics = {"macro_f1": 0.9742, "int8": {"macro_f1": 0.1670}}
+
+    serving = pipeline.gate_int8(version, metrics, tolerance=0.01)
+
+    assert serving.int8 is False
+    assert serving.reason.startswith("int8 test macro-F1 0.1670 vs fp32's 0.9742 is lower")
+    assert not (version / INT8_FILE).exists()
+
+
+def test_an_int8_graph_within_tolerance_is_kept(trained_store, tmp_path: Path) -> None:
+    version = Path(shutil.copytree(trained_store.path, tmp_path / "v"))
+    metrics = {"macro_f1": 0.86, "int8": {"macro_f1": 0.855}}
+
+    assert pipeline.gate_int8(version, metrics, tolerance=0.01).int8 is True
+    assert (version / INT8_FILE).is_file()
+
+
 def test_version_name_is_utc_time_and_labels_hash(trained_store) -> None:
     stamp, labels_hash = trained_store.version.split("-")
     assert len(stamp) == 16 and stamp.endswith("Z") and stamp[8] == "T"
@@ -85,9 +124,9 @@ def test_metadata_is_complete(trained_store, tiny_train_config: TrainConfig) -> 
     assert set(raw["metrics"]) == METRIC_FIELDS
     assert raw["baseline_metrics"]["macro_f1"] >= 0
     assert raw["counts"] == {
-        "train": {"supportive": 11, "cautious": 10, "opposed": 10},
-        "dev": {"supportive": 2, "cautious": 2, "opposed": 2},
-        "test": {"supportive": 0, "cautious": 1, "opposed": 2},
+        "train": {"supportive": 11, "cautious": 10, "opposed": 10, "none": 9},
+        "dev": {"supportive": 2, "cautious": 2, "opposed": 2, "none": 1},
+        "test": {"supportive": 0, "cautious": 1, "opposed": 2, "none": 3},
     }
     assert raw["config"]["max_steps"] == tiny_train_config.max_steps
     assert raw["config"]["threads"] == 2
@@ -97,6 +136,7 @@ def test_metadata_is_complete(trained_store, tiny_train_config: TrainConfig) -> 
     assert {"train", "evaluate", "baseline", "int8", "total"} <= set(raw["durations"])
     assert {"torch", "transformers", "python"} <= set(raw["packages"])
     assert raw["promotion"]["promoted"] is True
+    assert raw["serving"]["int8"] is True and "within tolerance" in raw["serving"]["reason"]
 
 
 def test_the_test_split_is_scored_by_label_file(trained_store) -> None:
@@ -106,13 +146,13 @@ def test_the_test_split_is_scored_by_label_file(trained_store) -> None:
     assert list(metadata.baseline_metrics["by_file"]) == ["stance.jsonl"]
     report = (trained_store.path / REPORT_FILE).read_text()
     assert "## Test split by label file" in report
-    assert "| `stance.jsonl` | 3 |" in report
+    assert "| `stance.jsonl` | 6 |" in report
 
 
 def test_the_saved_model_is_refitted_on_train_and_dev(trained_store) -> None:
     training = read_metadata(trained_store.path).metrics["training"]
     refit = training["refit"]
-    assert (refit["epochs"], refit["sentences"], refit["steps"]) == (training["best_epoch"], 37, 4)
+    assert (refit["epochs"], refit["sentences"], refit["steps"]) == (training["best_epoch"], 47, 4)
     assert len(refit["losses"]) == 1
 
 
@@ -129,7 +169,7 @@ def test_without_refit_the_early_stopped_model_is_saved(
 def test_labels_come_from_the_artifact(trained_store) -> None:
     metadata = read_metadata(trained_store.path)
     assert config_labels(trained_store.path) == metadata.labels
-    assert metadata.labels == ["supportive", "cautious", "opposed"]
+    assert metadata.labels == ["supportive", "cautious", "opposed", "none"]
 
 
 def test_temperature_is_the_chosen_one(trained_store) -> None:
@@ -141,7 +181,7 @@ def test_report_and_plot_exist(trained_store) -> None:
     report = (trained_store.path / REPORT_FILE).read_text()
     assert "](confusion_matrix.png)" in report
     assert "cautious F1" in report
-    assert "trained afresh on train + dev (37 sentences)" in report
+    assert "trained afresh on train + dev (47 sentences)" in report
     assert (trained_store.path / "confusion_matrix.png").read_bytes().startswith(b"\x89PNG")
 
 
@@ -149,7 +189,7 @@ def test_evaluate_reproduces_the_test_metrics(trained_store, capsys) -> None:
     args = [trained_store.version, "--models-dir", str(trained_store.models_dir)]
     assert evaluate_main([*args, "--labels-dir", str(trained_store.labels_dir)]) == 0
     macro_f1 = read_metadata(trained_store.path).metrics["macro_f1"]
-    assert f"test macro-F1 {macro_f1:.4f}" in capsys.readouterr().out
+    assert f"test stance macro-F1 {macro_f1:.4f}" in capsys.readouterr().out
 
 
 def test_evaluate_scores_each_label_file(trained_store, capsys) -> None:
@@ -157,7 +197,7 @@ def test_evaluate_scores_each_label_file(trained_store, capsys) -> None:
     assert evaluate_main([*args, "--labels-dir", str(trained_store.labels_dir)]) == 0
     scores = read_metadata(trained_store.path).metrics["by_file"]["stance.jsonl"]
     line = capsys.readouterr().out.splitlines()[1]
-    assert line == f"  stance.jsonl: n=3, macro-F1 {scores['macro_f1']:.4f}, " + (
+    assert line == f"  stance.jsonl: n=6, macro-F1 {scores['macro_f1']:.4f}, " + (
         f"accuracy {scores['accuracy']:.4f}"
     )
 
@@ -203,10 +243,10 @@ def test_evaluate_on_a_held_out_file_scores_model_and_baseline(
     ]
     assert evaluate_main([*args, "--models-dir", str(trained_store.models_dir)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith(f"{trained_store.version} on {held_out}: held-out macro-F1 ")
+    assert out[0].startswith(f"{trained_store.version} on {held_out}: held-out stance macro-F1 ")
     assert "(n=3)" in out[0]
-    assert out[1].startswith("int8 graph (what the service runs by default): macro-F1 ")
-    assert out[2].startswith("TF-IDF baseline on the same sentences: macro-F1 ")
+    assert out[1].startswith("int8 graph (what the service runs by default): stance macro-F1 ")
+    assert out[2].startswith("TF-IDF baseline on the same sentences: stance macro-F1 ")
     assert out[3] == "skipped 1 of the sentences: already in the labels, or within two words of one"
 
 
@@ -219,7 +259,7 @@ def test_evaluate_on_a_held_out_file_says_nothing_of_int8_for_a_version_without_
     args = ["v-fp32-only", "--on", str(held_out), "--labels-dir", str(small_labels_dir)]
     assert evaluate_main([*args, "--models-dir", str(models_dir)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[1].startswith("TF-IDF baseline on the same sentences: macro-F1 ")
+    assert out[1].startswith("TF-IDF baseline on the same sentences: stance macro-F1 ")
     assert not any(line.startswith("int8") for line in out)
 
 
@@ -296,7 +336,10 @@ def test_result_json_reports_the_outcome(
     assert written["promoted"] is True
     assert written["reason"] == "there is no current model yet"
     assert written["metrics"]["macro_f1"] == trained_store.result.metrics["macro_f1"]
-    assert "promoted to current: there is no current model yet" in capsys.readouterr().out
+    assert written["serving"]["int8"] is True
+    out = capsys.readouterr().out
+    assert "promoted to current: there is no current model yet" in out
+    assert "served as int8: test macro-F1" in out
 
 
 def test_cross_validation_reports_mean_and_sd(
