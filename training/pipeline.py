@@ -37,9 +37,9 @@ from stance.labels import (
     load_located,
     split,
 )
-from stance.onnx import INT8_FILE, write_int8
+from stance.onnx import INT8_FILE, OnnxBackend, write_int8
 from stance.predictor import Predictor
-from stance.probes import choose_probes
+from stance.probes import Probes, check_probes, choose_probes
 from stance.registry import ModelStore
 from training.base_models import base_model_label, resolve_base_model
 from training.config import PipelineSettings, TrainConfig
@@ -169,8 +169,12 @@ def train_version(
         predictor = in_memory_predictor(trained, scratch, metadata)
         with clock("held_out"):
             metrics["held_out"] = score_held_out_files(predictor, settings.labels_dir, splits)
-        choose_probes(predictor, [e.text for e in splits.test]).write(scratch)
-        metadata = metadata.model_copy(update={"metrics": metrics, "durations": clock.total()})
+        probes = choose_probes(predictor, [e.text for e in splits.test])
+        probes.write(scratch)
+        if serving.int8:
+            serving = probe_int8(scratch, predictor, probes, serving)
+        update = {"metrics": metrics, "durations": clock.total(), "serving": serving}
+        metadata = metadata.model_copy(update=update)
         write_metadata(scratch, metadata)
         write_report(scratch, metadata)
         path = store.commit(scratch, version)
@@ -216,6 +220,20 @@ def gate_int8(directory: Path, metrics: dict[str, Any], tolerance: float) -> Ser
     if not serving.int8:
         log.warning("int8 graph refused: %s", serving.reason)
         (directory / INT8_FILE).unlink()
+    return serving
+
+
+def probe_int8(directory: Path, fp32: Predictor, probes: Probes, serving: Serving) -> Serving:
+    """Run the probe check the service will run on the int8 graph; a graph that fails it is
+    deleted and the version served at fp32, so that no promoted version fails to load."""
+    backend = OnnxBackend(directory / INT8_FILE).checked(len(fp32.labels))
+    int8 = Predictor(backend, fp32.encoder, fp32.metadata, "int8")
+    try:
+        check_probes(int8, probes)
+    except ArtifactError as exc:
+        log.warning("int8 graph refused: %s", exc)
+        (directory / INT8_FILE).unlink()
+        return Serving(int8=False, reason=str(exc))
     return serving
 
 
