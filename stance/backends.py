@@ -48,9 +48,10 @@ class TorchBackend:
     def __call__(self, features: dict[str, np.ndarray]) -> np.ndarray:
         import torch
 
+        device = next(self.model.parameters()).device
         with torch.inference_mode():
-            inputs = {name: torch.from_numpy(array) for name, array in features.items()}
-            return self.model(**inputs).logits.float().numpy()
+            inputs = {name: torch.from_numpy(a).to(device) for name, a in features.items()}
+            return self.model(**inputs).logits.float().cpu().numpy()
 
 
 def load_backend(

@@ -18,6 +18,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from training.base_models import DEFAULT_BASE_MODEL
 from training.errors import TrainingError
 
+DEVICES = ("auto", "cpu", "cuda")
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -82,6 +84,13 @@ class TrainConfig:
         },
     )
     threads: int = field(default=0, metadata={"help": "Torch CPU threads (0: all cores)."})
+    device: str = field(
+        default="auto",
+        metadata={
+            "help": "Where to fine-tune: 'cuda' (a GPU), 'cpu', or 'auto' (cuda when torch sees "
+            "one). Evaluation, export and the saved model are on the CPU either way."
+        },
+    )
     int8: bool = field(
         default=True,
         metadata={
@@ -122,7 +131,20 @@ class TrainConfig:
                 self.freeze_layers >= 0,
                 f"freeze_layers must be >= 0, got {self.freeze_layers}",
             ),
+            (
+                self.device in DEVICES,
+                f"device must be one of {', '.join(DEVICES)}, got {self.device!r}",
+            ),
         ]
+
+    def resolved_device(self) -> str:
+        """The torch device to fine-tune on; TrainingError for 'cuda' without a GPU."""
+        import torch
+
+        available = torch.cuda.is_available()
+        if self.device == "cuda" and not available:
+            raise TrainingError("--device cuda, but torch sees no CUDA device: use cpu or auto")
+        return "cuda" if self.device == "cuda" or (self.device == "auto" and available) else "cpu"
 
     def resolved_threads(self) -> int:
         return self.threads or os.cpu_count() or 1

@@ -170,8 +170,9 @@ class Loop:
             max_length=self.config.max_length,
             return_tensors="pt",
         )
-        targets = torch.tensor([self.targets[i] for i in batch])
-        loss = self.loss_fn(self.model(**encoded).logits, targets)
+        device = self.model.device
+        targets = torch.tensor([self.targets[i] for i in batch], device=device)
+        loss = self.loss_fn(self.model(**encoded.to(device)).logits, targets)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), MAX_GRAD_NORM)
         self.optimiser.step()
@@ -216,6 +217,7 @@ class FineTuner:
                     break
         stopping.restore(loop.model)
         dev_logits = self.logits(loop, dev)
+        loop.model.to("cpu")
         return TrainedModel(
             loop.model, loop.tokenizer, dev_logits, history, stopping.best_epoch, loop.steps
         )
@@ -236,7 +238,7 @@ class FineTuner:
                 log.info("refit epoch %d: loss %.4f", epoch, losses[-1])
                 if loop.done:
                     break
-        loop.model.eval()
+        loop.model.eval().to("cpu")
         return loop.model, RefitRecord(epochs, len(data), loop.steps, losses)
 
     def start(self, data: Dataset, desc: str) -> Loop:
@@ -244,12 +246,15 @@ class FineTuner:
         set_seed(self.config.seed)
         model, tokenizer = load_base(self.base_path, self.labels)
         freeze_lower_layers(model, self.config.freeze_layers)
+        model.to(self.config.resolved_device())
         texts, targets = list(data["text"]), list(data["label"])
         total = -(-len(texts) // self.config.batch_size) * self.config.epochs
         if self.config.max_steps:
             total = min(total, self.config.max_steps)
         optimiser = make_optimiser(model, self.config)
         weights = class_weights(targets, len(self.labels)) if self.config.class_weighting else None
+        if weights is not None:
+            weights = weights.to(model.device)
         return Loop(
             config=self.config,
             model=model,

@@ -35,11 +35,25 @@ def test_defaults_are_valid() -> None:
         ("max_steps", -1),
         ("threads", -2),
         ("base_model", " "),
+        ("device", "gpu"),
     ],
 )
 def test_invalid_value_names_the_field(field: str, value: object) -> None:
     with pytest.raises(TrainingError, match=field):
         TrainConfig(**{field: value})  # type: ignore[arg-type]
+
+
+def test_auto_device_is_the_cpu_where_torch_sees_no_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+
+    assert TrainConfig(device="auto").resolved_device() == "cpu"
+
+
+def test_cuda_without_a_gpu_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+
+    with pytest.raises(TrainingError, match="torch sees no CUDA device"):
+        TrainConfig(device="cuda").resolved_device()
 
 
 def test_every_field_has_a_cli_flag_with_its_help() -> None:
