@@ -217,7 +217,7 @@ class FineTuner:
                     break
         stopping.restore(loop.model)
         dev_logits = self.logits(loop, dev)
-        loop.model.to("cpu")
+        move(loop.model, "cpu")
         return TrainedModel(
             loop.model, loop.tokenizer, dev_logits, history, stopping.best_epoch, loop.steps
         )
@@ -238,7 +238,8 @@ class FineTuner:
                 log.info("refit epoch %d: loss %.4f", epoch, losses[-1])
                 if loop.done:
                     break
-        loop.model.eval().to("cpu")
+        loop.model.eval()
+        move(loop.model, "cpu")
         return loop.model, RefitRecord(epochs, len(data), loop.steps, losses)
 
     def start(self, data: Dataset, desc: str) -> Loop:
@@ -246,7 +247,7 @@ class FineTuner:
         set_seed(self.config.seed)
         model, tokenizer = load_base(self.base_path, self.labels)
         freeze_lower_layers(model, self.config.freeze_layers)
-        model.to(self.config.resolved_device())
+        move(model, self.config.resolved_device())
         texts, targets = list(data["text"]), list(data["label"])
         total = -(-len(texts) // self.config.batch_size) * self.config.epochs
         if self.config.max_steps:
@@ -281,6 +282,10 @@ class FineTuner:
     def dev_score(self, loop: Loop, dev: Dataset) -> float:
         predicted = self.logits(loop, dev).argmax(axis=1).tolist()
         return macro_f1(list(dev["label"]), predicted, len(self.labels))
+
+
+def move(model: torch.nn.Module, device: str) -> None:
+    torch.nn.Module.to(model, device)
 
 
 def freeze_lower_layers(model: PreTrainedModel, layers: int) -> None:
