@@ -71,7 +71,17 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", min_length=1, description="Interface to listen on.")
     port: int = Field(default=8000, ge=1, le=65535, description="TCP port to listen on.")
     max_chars: int = Field(default=10_000, ge=1, description="Longest text accepted (characters).")
-    max_batch: int = Field(default=256, ge=1, description="Most texts in one /classify/batch.")
+    max_batch: int = Field(
+        default=256, ge=1, description="Most texts in one /classify/batch, documents in /analyze."
+    )
+    max_document_chars: int = Field(
+        default=100_000, ge=1, description="Longest article accepted by /analyze (characters)."
+    )
+    actors_file: Path | None = Field(
+        default=None,
+        description="The actor gazetteer /analyze matches on each sentence (default: "
+        "actors.toml in the labels directory).",
+    )
     max_body_bytes: int = Field(
         default=4 * 1024 * 1024, ge=1024, description="Largest request body; larger gets 413."
     )
@@ -141,6 +151,10 @@ class Settings(BaseSettings):
                 f"STANCE_MAX_BATCH x STANCE_MAX_CHARS ({needed}) so that a full batch fits"
             )
         return self
+
+    @property
+    def actors_path(self) -> Path:
+        return self.actors_file or self.labels_dir / "actors.toml"
 
 
 @lru_cache

@@ -24,6 +24,7 @@ from service.logging import configure_logging
 from service.metrics import Metrics
 from service.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from service.model_holder import ModelHolder, PredictorLoader, ReloadStatus
+from stance.actors import Gazetteer, GazetteerError
 from stance.predictor import PredictorProtocol
 from stance.registry import ModelStore
 
@@ -74,11 +75,21 @@ def model_loader(settings: Settings) -> PredictorLoader:
     return load
 
 
+def load_gazetteer(path: Path) -> Gazetteer:
+    """The actor gazetteer; without one, /analyze still answers, with no actors."""
+    try:
+        return Gazetteer.load(path)
+    except GazetteerError as exc:
+        logger.warning("no actor gazetteer: /analyze gives no actors", extra={"reason": str(exc)})
+        return Gazetteer({})
+
+
 @asynccontextmanager
 async def serving_models(
     app: FastAPI, settings: Settings, loader: PredictorLoader
 ) -> AsyncIterator[None]:
     """Load the current model, run the micro-batcher and the reload poller; stop them after."""
+    app.state.gazetteer = load_gazetteer(settings.actors_path)
     holder = ModelHolder(
         ModelStore(settings.models_dir), loader, app.state.metrics, settings.probe_tolerance
     )

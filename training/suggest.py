@@ -18,7 +18,7 @@ from training.cli import command, echo, settings_from, store_options
 from training.errors import TrainingError
 
 if TYPE_CHECKING:
-    from stance.predictor import Predictor
+    from stance.predictor import Precision, Predictor
 
 POOL_FILE = "seed_pool.txt"
 
@@ -75,7 +75,7 @@ def read_sentences(path: Path) -> list[str]:
         raise TrainingError(f"{path} is not UTF-8 text: {exc.reason}") from None
 
 
-def load_model(store: ModelStore, version: str | None) -> Predictor:
+def load_model(store: ModelStore, version: str | None, precision: Precision = "fp32") -> Predictor:
     from transformers.utils import logging as hf_logging
 
     from stance.predictor import Predictor
@@ -89,7 +89,7 @@ def load_model(store: ModelStore, version: str | None) -> Predictor:
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     store.metadata(version)
-    return Predictor.load(store.path(version))
+    return Predictor.load(store.path(version), precision=precision)
 
 
 def ranked(predictor: Predictor, pool: Pool, k: int, include_none: bool) -> list[Suggestion]:

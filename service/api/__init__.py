@@ -1,9 +1,10 @@
 """The HTTP routes, one module per concern."""
 
-from service.api import admin, classify, labels, retrain, status, suggest, versions
+from service.api import admin, analyze, classify, labels, retrain, status, suggest, versions
 
 ROUTERS = (
     classify.router,
+    analyze.router,
     status.router,
     admin.router,
     labels.router,

@@ -93,8 +93,12 @@ def describe_validation_error(error: dict[str, Any]) -> tuple[int, str]:
         return 400, malformed_json(error.get("ctx", {}).get("error", "JSON error"), loc[-1])
     path = loc[1:] if loc and loc[0] in _BODY_LOCATIONS else loc
     if not path:
+        if kind == "value_error":
+            return 422, str(error["msg"]).removeprefix("Value error, ")
         return 422, BODY_MISSING if kind == "missing" else BODY_NOT_OBJECT
     field = field_name(path)
+    if kind == "list_type" and path == ("documents",):
+        return 422, "'documents' must be a list of objects with 'id' and 'text'"
     template = _FIELD_MESSAGES.get(kind, "'{field}': {msg}")
     return 422, template.format(field=field, msg=error["msg"])
 

@@ -16,6 +16,7 @@ import pytest
 from stance.onnx import INT8_FILE
 from stance.predictor import Predictor
 from stance.registry import ModelStore
+from stance.sentences import split_sentences
 from tests.live import LiveServer, start_service
 
 from .fakes import ADMIN_TOKEN, wait_until
@@ -155,3 +156,28 @@ def test_sigterm_stops_the_server_cleanly_and_logs_are_json(
     entries = [json.loads(line) for line in server.log.read_text().splitlines()]
     assert any(e.get("route") == "/classify" and e.get("request_id") for e in entries)
     assert entries[-2]["message"] == "Application shutdown complete."
+
+
+def test_a_seed_article_is_analysed_sentence_by_sentence_over_http(
+    store: ModelStore, start_server: Callable[..., LiveServer], repo_root: Path
+) -> None:
+    article = sorted((repo_root / "seeds").glob("*.txt"))[0].read_text(encoding="utf-8")
+    actors = str(repo_root / "labels" / "actors.toml")
+    server = start_server(store.root, actors_file=actors)
+    sentences = split_sentences(article)
+    expected = Predictor.load(store.root / "v1", precision="int8").predict(
+        [s.text for s in sentences]
+    )
+
+    response = httpx.post(server.url + "/analyze", json={"text": article}, timeout=60)
+
+    body = response.json()
+    assert response.status_code == 200, response.text
+    assert [(s["start"], s["end"]) for s in body["sentences"]] == [
+        (s.start, s.end) for s in sentences
+    ]
+    assert all(
+        same_prediction(got, {"label": want.label, "scores": want.scores})
+        for got, want in zip(body["sentences"], expected, strict=True)
+    )
+    assert sum(body["summary"]["counts"].values()) == len(sentences)

@@ -1,0 +1,225 @@
+"""``stance-analyze FILE...``: ``POST /analyze`` over an archive, in process, no server.
+
+Each ``.txt`` file is one article; a ``.jsonl`` or ``.csv`` file holds one article per line
+or row, in a text column (``--text-column``, default ``text``) with an optional id column
+(``--id-column``, default ``id``; else ``FILE:LINE``). Output is one row per sentence, as
+JSON Lines or CSV, to ``--out`` or stdout, written as the articles are read; a progress bar
+goes to stderr, and the throughput (articles/s, sentences/s) at the end. It runs the current
+version with the int8 predictor, as the service does. Exit codes: 0 on success, 2 for a usage
+error (no such file, no model, a row without text).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from tqdm import tqdm
+
+from stance.actors import Gazetteer, GazetteerError
+from stance.articles import Analysis, analyze, split_sentences
+from stance.predictor import PRECISIONS, Predictor
+from stance.registry import ModelStore
+from training.cli import command, settings_from, store_options
+from training.errors import TrainingError
+from training.suggest import load_model, positive
+
+FORMATS = ("jsonl", "csv")
+COLUMNS = ("document", "sentence", "start", "end", "label", "score", "actor", "truncated", "text")
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    text: str
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(
+        prog="stance-analyze",
+        description="Split articles into sentences and give each its stance and actor.",
+        epilog="exit codes: 0 success, 2 usage error",
+    )
+    main.add_argument("files", nargs="+", type=Path, help=".txt (one article), .jsonl or .csv")
+    main.add_argument("--out", type=Path, help="write here instead of stdout")
+    main.add_argument("--format", choices=FORMATS, help="jsonl or csv (default: from --out)")
+    main.add_argument("--text-column", default="text", help="column of the article text")
+    main.add_argument("--id-column", default="id", help="column of the article id, if any")
+    main.add_argument("--version", help="model version (default: current)")
+    main.add_argument("--precision", choices=PRECISIONS, default="int8", help="default: int8")
+    main.add_argument(
+        "--articles-per-batch",
+        type=positive,
+        default=32,
+        help="articles whose sentences are classified together (default: 32)",
+    )
+    main.add_argument(
+        "--actors", type=Path, help="actor gazetteer (default: LABELS_DIR/actors.toml)"
+    )
+    main.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    store_options(main)
+    return main
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    missing = [str(path) for path in args.files if not path.is_file()]
+    if missing:
+        raise TrainingError(f"no such file: {', '.join(missing)}")
+    gazetteer = load_gazetteer(args.actors or settings.labels_dir / "actors.toml")
+    store = ModelStore(settings.models_dir)
+    predictor = load_model(store, args.version, args.precision)
+    output_format = args.format or ("csv" if args.out and args.out.suffix == ".csv" else "jsonl")
+    started = time.perf_counter()
+    with ExitStack() as stack:
+        out = (
+            stack.enter_context(open(args.out, "w", encoding="utf-8", newline=""))
+            if args.out
+            else sys.stdout
+        )
+        writer = Writer(out, output_format, predictor.labels)
+        bar = stack.enter_context(
+            tqdm(unit="article", file=sys.stderr, disable=args.no_progress, desc="analyze")
+        )
+        articles = read_articles(args.files, args.text_column, args.id_column)
+        counted = Counted()
+        for chunk in chunks(articles, args.articles_per_batch):
+            for article, analysis in zip(
+                chunk, analyze_chunk(chunk, predictor, gazetteer), strict=True
+            ):
+                writer.write(article.id, analysis)
+                counted.add(analysis)
+            bar.update(len(chunk))
+    seconds = time.perf_counter() - started
+    sys.stderr.write(counted.report(seconds) + "\n")
+    return 0
+
+
+def load_gazetteer(path: Path) -> Gazetteer:
+    try:
+        return Gazetteer.load(path)
+    except GazetteerError as exc:
+        raise TrainingError(str(exc)) from None
+
+
+def analyze_chunk(
+    chunk: list[Article], predictor: Predictor, gazetteer: Gazetteer
+) -> list[Analysis]:
+    """The articles' sentences go through the predictor together, as batched as it can."""
+    split = [split_sentences(article.text) for article in chunk]
+    predictions = predictor.predict([s.text for sentences in split for s in sentences])
+    analyses, start = [], 0
+    for sentences in split:
+        mine = predictions[start : start + len(sentences)]
+        analyses.append(analyze(sentences, mine, predictor.labels, gazetteer))
+        start += len(sentences)
+    return analyses
+
+
+def read_articles(files: Iterable[Path], text_column: str, id_column: str) -> Iterator[Article]:
+    for path in files:
+        try:
+            if path.suffix == ".jsonl":
+                yield from jsonl_articles(path, text_column, id_column)
+            elif path.suffix == ".csv":
+                yield from csv_articles(path, text_column, id_column)
+            else:
+                yield Article(path.name, path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise TrainingError(f"{path} is not UTF-8 text: {exc.reason}") from None
+
+
+def jsonl_articles(path: Path, text_column: str, id_column: str) -> Iterator[Article]:
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise TrainingError(f"{path}:{number}: invalid JSON: {exc.msg}") from None
+            yield article_from(record, f"{path}:{number}", text_column, id_column)
+
+
+def csv_articles(path: Path, text_column: str, id_column: str) -> Iterator[Article]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        for number, row in enumerate(csv.DictReader(handle), start=2):
+            yield article_from(row, f"{path}:{number}", text_column, id_column)
+
+
+def article_from(record: Any, where: str, text_column: str, id_column: str) -> Article:
+    text = record.get(text_column) if isinstance(record, dict) else None
+    if not isinstance(text, str):
+        raise TrainingError(f"{where}: no '{text_column}' text (set --text-column)")
+    identifier = record.get(id_column)
+    return Article(str(identifier) if identifier not in (None, "") else where, text)
+
+
+def chunks(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
+    chunk: list[Article] = []
+    for article in articles:
+        chunk.append(article)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class Writer:
+    """One row per sentence: JSON Lines with every score, or CSV with a column per label."""
+
+    def __init__(self, out: IO[str], output_format: str, labels: list[str]) -> None:
+        self.out = out
+        self.format = output_format
+        self.labels = labels
+        self.csv = csv.writer(out) if output_format == "csv" else None
+        if self.csv is not None:
+            self.csv.writerow([*COLUMNS, *(f"score_{label}" for label in labels)])
+
+    def write(self, document: str, analysis: Analysis) -> None:
+        for s in analysis.sentences:
+            row = [
+                document,
+                s.id,
+                s.start,
+                s.end,
+                s.label,
+                s.scores[s.label],
+                s.actor,
+                s.truncated,
+                s.text,
+            ]
+            if self.csv is not None:
+                self.csv.writerow([*row, *(s.scores[label] for label in self.labels)])
+            else:
+                record = dict(zip(COLUMNS, row, strict=True)) | {"scores": s.scores}
+                self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+class Counted:
+    def __init__(self) -> None:
+        self.articles = 0
+        self.sentences = 0
+
+    def add(self, analysis: Analysis) -> None:
+        self.articles += 1
+        self.sentences += len(analysis.sentences)
+
+    def report(self, seconds: float) -> str:
+        rate = max(seconds, 1e-9)
+        return (
+            f"{self.articles} articles, {self.sentences} sentences in {seconds:.1f} s: "
+            f"{self.articles / rate:.1f} articles/s, {self.sentences / rate:.1f} sentences/s"
+        )
+
+
+main = command(run, parser)
