@@ -3,7 +3,7 @@ summary by actor out."""
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -22,16 +22,21 @@ class Document(BaseModel):
     text: Text = Field(description="The article.")
 
 
+def exactly_one_of_text_or_documents(schema: dict[str, Any]) -> None:
+    """What the validator enforces, in the schema: one of the two, and neither may be null."""
+    for name in ("text", "documents"):
+        field = schema["properties"][name]
+        field.update(next(branch for branch in field.pop("anyOf") if branch != {"type": "null"}))
+        field.pop("default", None)
+    schema["oneOf"] = [{"required": ["text"]}, {"required": ["documents"]}]
+    schema["examples"] = [
+        {"text": EXAMPLE_ARTICLE},
+        {"documents": [{"id": "a1", "text": EXAMPLE_ARTICLE}]},
+    ]
+
+
 class AnalyzeRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"text": EXAMPLE_ARTICLE},
-                {"documents": [{"id": "a1", "text": EXAMPLE_ARTICLE}]},
-            ]
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=exactly_one_of_text_or_documents)
 
     text: Text | None = Field(default=None, description="One article.")
     documents: list[Document] | None = Field(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, StrictBool
 from pydantic_core import PydanticCustomError
 
 from service.schemas import EXAMPLE_SCORES, EXAMPLE_TEXTS, EXAMPLE_VERSION, Text
@@ -90,6 +90,13 @@ class LabelsResponse(BaseModel):
     )
 
 
+def not_a_bool(value: object) -> object:
+    """JSON's true is not a count (pydantic would read it as 1)."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
 class SuggestRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"texts": EXAMPLE_TEXTS, "k": 1}]}
@@ -100,8 +107,10 @@ class SuggestRequest(BaseModel):
         min_length=1,
         description="Sentences to rank. Left out: the seed pool, minus what is labelled.",
     )
-    k: int = Field(default=10, ge=1, le=MAX_SUGGESTIONS, description="How many to return.")
-    include_none: bool = Field(
+    k: Annotated[int, BeforeValidator(not_a_bool)] = Field(
+        default=10, ge=1, le=MAX_SUGGESTIONS, description="How many to return."
+    )
+    include_none: StrictBool = Field(
         default=False,
         description="Also suggest sentences the model is sure (none score >= 0.9) take no stance.",
     )

@@ -35,10 +35,15 @@ def valid_text(value: str) -> str:
     return value
 
 
+PYTHON_WHITESPACE = (
+    "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
+"""What ``str.strip`` removes, spelled out: JSON Schema's ``\\s`` is ECMAScript's, which differs."""
+
 Text = Annotated[
     str,
     AfterValidator(valid_text),
-    Field(json_schema_extra={"minLength": 1, "pattern": r"\S"}),
+    Field(json_schema_extra={"minLength": 1, "pattern": f"[^{PYTHON_WHITESPACE}]"}),
 ]
 
 

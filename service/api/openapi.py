@@ -11,7 +11,7 @@ from service.config import Settings
 
 def document_limits(app: FastAPI, settings: Settings) -> None:
     """Make ``app.openapi()`` state ``max_chars`` and ``max_batch`` on the request bodies
-    (/classify, /classify/batch and /suggest)."""
+    (/classify, /classify/batch and /suggest), and ``max_document_chars`` on /analyze."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -24,6 +24,10 @@ def document_limits(app: FastAPI, settings: Settings) -> None:
             to_rank = schemas["SuggestRequest"]["properties"]["texts"]["anyOf"][0]
             to_rank["maxItems"] = settings.max_batch
             to_rank["items"]["maxLength"] = settings.max_chars
+            article = schemas["AnalyzeRequest"]["properties"]
+            article["text"]["maxLength"] = settings.max_document_chars
+            article["documents"]["maxItems"] = settings.max_batch
+            schemas["Document"]["properties"]["text"]["maxLength"] = settings.max_document_chars
         return app.openapi_schema or generate()
 
     app.openapi = openapi  # type: ignore[method-assign]

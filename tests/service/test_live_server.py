@@ -181,3 +181,25 @@ def test_a_seed_article_is_analysed_sentence_by_sentence_over_http(
         for got, want in zip(body["sentences"], expected, strict=True)
     )
     assert sum(body["summary"]["counts"].values()) == len(sentences)
+
+
+NO_STANCE_EXAMPLES = [
+    "The weather in Kabul was cold and dry on Tuesday.",
+    "Apple reported record quarterly revenue driven by iPhone sales.",
+    "Pakistan and India exchanged fire along the Line of Control.",
+    "Russia recognised the independence of Abkhazia in 2008.",
+    "The Taliban banned girls from attending secondary school.",
+]
+
+
+def test_the_none_issue_examples_get_every_label_s_score_over_http(
+    store: ModelStore, start_server: Callable[..., LiveServer]
+) -> None:
+    """The tiny model's labels are random, so only the shape is checked; the trained default's
+    answers (all none) are in README.md and training/README.md."""
+    server = start_server(store.root)
+
+    answers = [server.classify(text) for text in NO_STANCE_EXAMPLES]
+
+    assert all(set(a["scores"]) == {"supportive", "cautious", "opposed", "none"} for a in answers)
+    assert all(a["label"] == max(a["scores"], key=a["scores"].get) for a in answers)
