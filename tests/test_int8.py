@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from stance.artifact import ArtifactError
-from stance.onnx import INT8_FILE
+from stance.onnx import INT8_FILE, OnnxBackend, Scheme, excluded_nodes, export_fp32, write_int8
 from stance.predictor import Predictor
 
 TEXTS = ["Russia recognised the Taliban government.", "short", "The UN urged caution. " * 4]
@@ -47,3 +47,35 @@ def test_a_corrupt_int8_graph_is_refused(artifact_factory, tmp_path: Path) -> No
     (version / INT8_FILE).write_bytes(b"not an onnx graph")
     with pytest.raises(ArtifactError, match="cannot load ONNX model"):
         Predictor.load(version, precision="int8")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("scheme", "kept_fp32"), [("all", 0), ("ffn_down_fp32", 1), ("ffn_fp32", 2)]
+)
+def test_a_scheme_keeps_the_feed_forward_matmuls_of_each_layer_fp32(
+    tiny_version: Path, tmp_path: Path, scheme: Scheme, kept_fp32: int
+) -> None:
+    from transformers import AutoModelForSequenceClassification
+
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_version)
+    graph = export_fp32(model, tiny_version, tmp_path / "model.onnx")
+
+    excluded = excluded_nodes(graph, scheme, model.config.intermediate_size)
+
+    assert len(excluded) == kept_fp32 * model.config.num_hidden_layers
+
+
+@pytest.mark.slow
+def test_a_graph_with_fp32_feed_forward_still_matches_fp32(
+    tiny_version: Path, tmp_path: Path
+) -> None:
+    from transformers import AutoModelForSequenceClassification
+
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_version)
+    write_int8(model, tiny_version, tmp_path, scheme="ffn_fp32")
+    backend = OnnxBackend(tmp_path / INT8_FILE)
+    fp32 = Predictor.load(tiny_version)
+    int8 = Predictor(backend, fp32.encoder, fp32.metadata, "int8")
+
+    np.testing.assert_allclose(int8.logits(TEXTS), fp32.logits(TEXTS), atol=0.05)

@@ -169,14 +169,19 @@ def calibration_section(metrics: dict[str, Any]) -> str:
     )
 
 
-def int8_section(int8: dict[str, float] | None, serving: str) -> str:
+def int8_section(int8: dict[str, Any] | None, serving: str) -> str:
     if not int8:
         return "## int8\n\nNo int8 graph was saved (`--no-int8`); the service serves fp32."
+    delta = int8.get("delta_macro_f1")
+    tried = int8.get("dev_delta_by_scheme") or {}
+    schemes = ", ".join(f"{name} {fmt(d)}" for name, d in tried.items())
     return (
         "## int8\n\n"
         "`onnx/model.int8.onnx` (ONNX Runtime, dynamic int8), which the service runs by default: "
         f"test macro-F1 {fmt(int8.get('macro_f1'))} "
-        f"({int8.get('delta_macro_f1', 0.0):+.3f} against fine-tuned fp32).\n\n"
+        f"({'n/a' if delta is None else f'{delta:+.3f}'} against fine-tuned fp32); "
+        f"quantisation scheme `{int8.get('scheme', 'all')}`"
+        f"{f' (dev macro-F1 change by scheme tried: {schemes})' if schemes else ''}.\n\n"
         f"Int8 gate: {serving}."
     )
 

@@ -161,3 +161,29 @@ def test_the_same_label_sets_need_no_note(store: ModelStore) -> None:
     decision = decide("v9", 0.81, store, 0.01, force=False, labels=LABELS)
 
     assert "stance sentences only" not in decision.reason
+
+
+def test_the_fastest_int8_scheme_within_half_the_tolerance_on_dev_is_kept() -> None:
+    from training.pipeline import choose_scheme
+
+    deltas = {"all": -0.046, "ffn_down_fp32": -0.009, "ffn_fp32": -0.004}
+
+    scheme, tried = choose_scheme(deltas.__getitem__, tolerance=0.01)
+
+    assert scheme == "ffn_fp32" and tried == deltas
+
+
+def test_no_slower_scheme_is_tried_once_one_passes() -> None:
+    from training.pipeline import choose_scheme
+
+    scheme, tried = choose_scheme(lambda _: 0.002, tolerance=0.01)
+
+    assert (scheme, tried) == ("all", {"all": 0.002})
+
+
+def test_the_most_faithful_scheme_is_kept_when_none_passes_on_dev() -> None:
+    from training.pipeline import choose_scheme
+
+    scheme, _ = choose_scheme(lambda _: -0.5, tolerance=0.01)
+
+    assert scheme == "ffn_fp32"
