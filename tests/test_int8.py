@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from stance.artifact import ArtifactError
+from stance.encoding import TextEncoder
 from stance.onnx import INT8_FILE, OnnxBackend, Scheme, excluded_nodes, export_fp32, write_int8
 from stance.predictor import Predictor
 
@@ -79,3 +80,36 @@ def test_a_graph_with_fp32_feed_forward_still_matches_fp32(
     int8 = Predictor(backend, fp32.encoder, fp32.metadata, "int8")
 
     np.testing.assert_allclose(int8.logits(TEXTS), fp32.logits(TEXTS), atol=0.05)
+
+
+@pytest.mark.slow
+def test_an_mpnet_graph_round_trips_through_int8(base_model_path: Path, tmp_path: Path) -> None:
+    """The mpnet architecture (relative position bias, no token types) exports and quantises
+    with its feed-forward MatMuls fp32, and agrees with torch; a tiny random one, since the
+    real weights are an optional 420 MB extra."""
+    import torch
+    from transformers import AutoTokenizer, MPNetConfig, MPNetForSequenceClassification
+
+    tokenizer = AutoTokenizer.from_pretrained(base_model_path)
+    torch.manual_seed(0)
+    config = MPNetConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=40,
+        num_labels=4,
+    )
+    model = MPNetForSequenceClassification(config).eval()
+    model.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+
+    backend = OnnxBackend(write_int8(model, tmp_path, tmp_path / "out", scheme="ffn_fp32"))
+    features = TextEncoder.load(tmp_path, 32)(TEXTS).features
+    with torch.inference_mode():
+        inputs = {k: torch.from_numpy(features[k]) for k in ("input_ids", "attention_mask")}
+        expected = model(**inputs).logits.numpy()
+
+    np.testing.assert_allclose(backend(features), expected, atol=0.05)
+    assert (backend(features).argmax(axis=1) == expected.argmax(axis=1)).all()
