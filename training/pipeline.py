@@ -31,7 +31,6 @@ from stance.artifact import (
 from stance.backends import TorchBackend
 from stance.encoding import TextEncoder
 from stance.labels import (
-    Example,
     labels_hash,
     load_examples,
     load_file,
@@ -227,7 +226,7 @@ def save_int8(
 ) -> dict[str, Any]:
     """Save the int8 ONNX graph the service runs by default, and its test macro-F1, with the
     quantisation scheme :func:`choose_scheme` kept and the dev figure of each scheme tried."""
-    dev_texts, dev_ids = texts_of(splits.dev), label_ids(splits.dev, splits.labels)
+    dev_texts, dev_ids = [e.text for e in splits.dev], label_ids(splits.dev, splits.labels)
     fp32_dev = predict_logits(trained.model, trained.tokenizer, dev_texts, config.max_length)
     fp32_dev_f1 = headline_f1(dev_ids, fp32_dev.argmax(axis=1).tolist(), splits.labels)
     with tempfile.TemporaryDirectory() as scratch:
@@ -268,14 +267,14 @@ def gate_int8(directory: Path, metrics: dict[str, Any], tolerance: float) -> Ser
     if metrics["macro_f1"] is None or metrics["int8"]["macro_f1"] is None:
         return Serving(int8=True, reason="no stance sentence in the test split to judge it on")
     serving = judge_int8(metrics["macro_f1"], metrics["int8"]["macro_f1"], tolerance)
-    if not serving.int8:
-        log.warning("int8 graph refused: %s", serving.reason)
-        (directory / INT8_FILE).unlink()
-    return serving
+    return serving if serving.int8 else refuse_int8(directory, serving.reason)
 
 
-def texts_of(examples: list[Example]) -> list[str]:
-    return [e.text for e in examples]
+def refuse_int8(directory: Path, reason: str) -> Serving:
+    """Delete the version's int8 graph, so that nothing can serve it; it is served at fp32."""
+    log.warning("int8 graph refused: %s", reason)
+    (directory / INT8_FILE).unlink()
+    return Serving(int8=False, reason=reason)
 
 
 def probe_int8(directory: Path, fp32: Predictor, probes: Probes, serving: Serving) -> Serving:
@@ -286,9 +285,7 @@ def probe_int8(directory: Path, fp32: Predictor, probes: Probes, serving: Servin
     try:
         check_probes(int8, probes)
     except ArtifactError as exc:
-        log.warning("int8 graph refused: %s", exc)
-        (directory / INT8_FILE).unlink()
-        return Serving(int8=False, reason=str(exc))
+        return refuse_int8(directory, str(exc))
     return serving
 
 
