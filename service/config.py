@@ -12,7 +12,9 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from stance import actors
 from stance.backends import Precision
+from stance.probes import TOLERANCE as PROBE_TOLERANCE
 
 CGROUP_V2_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
 CGROUP_V1_QUOTA = Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
@@ -105,7 +107,7 @@ class Settings(BaseSettings):
         description="int8 (ONNX Runtime, the version's onnx/model.int8.onnx) or fp32 (torch).",
     )
     probe_tolerance: float = Field(
-        default=0.1,
+        default=PROBE_TOLERANCE,
         gt=0,
         le=1,
         description="Largest change in a probe sentence's score that a loaded graph may show "
@@ -154,7 +156,7 @@ class Settings(BaseSettings):
 
     @property
     def actors_path(self) -> Path:
-        return self.actors_file or self.labels_dir / "actors.toml"
+        return self.actors_file or self.labels_dir / actors.FILE_NAME
 
 
 @lru_cache

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from service.metrics import Metrics
 from stance.artifact import ArtifactError
-from stance.probes import Probes, check_probes
+from stance.probes import TOLERANCE, Probes, check_probes
 from stance.registry import ModelStore
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ class ModelHolder:
         store: ModelStore,
         loader: PredictorLoader,
         metrics: Metrics,
-        probe_tolerance: float = 0.1,
+        probe_tolerance: float = TOLERANCE,
     ) -> None:
         self._store = store
         self._probe_tolerance = probe_tolerance

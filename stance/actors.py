@@ -31,6 +31,8 @@ OBJECT_CUE = re.compile(
     re.IGNORECASE,
 )
 OBJECT_WINDOW = 30
+FILE_NAME = "actors.toml"
+"""The gazetteer's name in the labels directory, where the service and the CLI look for it."""
 BEFORE_VERB = 80
 AFTER_VERB = 60
 
@@ -83,14 +85,12 @@ class Gazetteer:
         mentions = [m for m in mentions if not is_object(sentence, m)] or mentions
         verbs = [(m.start(), m.end()) for m in SAYING.finditer(sentence)]
         near = [
-            (distance(mention, verb), mention.start, mention.actor)
+            (gap, mention.start, mention.actor)
             for mention in mentions
             for verb in verbs
-            if distance(mention, verb) is not None
+            if (gap := distance(mention, verb)) is not None
         ]
-        if near:
-            return min(near)[2]
-        return mentions[0].actor
+        return min(near)[2] if near else mentions[0].actor
 
 
 def is_object(sentence: str, mention: Mention) -> bool:

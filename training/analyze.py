@@ -24,7 +24,7 @@ from typing import IO, Any
 
 from tqdm import tqdm
 
-from stance.actors import Gazetteer, GazetteerError
+from stance.actors import FILE_NAME, Gazetteer, GazetteerError
 from stance.articles import Analysis, analyze, split_sentences
 from stance.predictor import PRECISIONS, Predictor
 from stance.registry import ModelStore
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     missing = [str(path) for path in args.files if not path.is_file()]
     if missing:
         raise TrainingError(f"no such file: {', '.join(missing)}")
-    gazetteer = load_gazetteer(args.actors or settings.labels_dir / "actors.toml")
+    gazetteer = load_gazetteer(args.actors or settings.labels_dir / FILE_NAME)
     store = ModelStore(settings.models_dir)
     predictor = load_model(store, args.version, args.precision)
     output_format = args.format or ("csv" if args.out and args.out.suffix == ".csv" else "jsonl")
