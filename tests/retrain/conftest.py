@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.config import Settings
+from stance.registry import ModelStore
 from tests.service.fakes import ADMIN_TOKEN, SMALL_LIMITS
 
 from .fake_trainer import point_current, write_version
@@ -32,6 +33,15 @@ def labels_dir(tmp_path: Path) -> Path:
     directory.mkdir()
     (directory / "seeds.jsonl").write_text(json.dumps(SEED) + "\n", encoding="utf-8")
     return directory
+
+
+@pytest.fixture
+def store(tmp_path: Path, artifact_factory: Callable[..., Path]) -> ModelStore:
+    """A store whose current version is 'tiny', a tiny random model with weights, for the CLIs."""
+    store = ModelStore(tmp_path / "tiny-models")
+    artifact_factory(store.root, "tiny", seed=3)
+    store.set_current("tiny")
+    return store
 
 
 @pytest.fixture

@@ -20,29 +20,15 @@ ARTICLE = (
 )
 SECOND = "Beijing has kept its embassy open. China said engagement would continue."
 
+Analyze = Callable[..., int]
+
 
 @pytest.fixture
-def store(tmp_path: Path, artifact_factory: Callable[..., Path]) -> ModelStore:
-    store = ModelStore(tmp_path / "tiny-models")
-    artifact_factory(store.root, "tiny", seed=3)
-    store.set_current("tiny")
-    return store
-
-
-def analyze(labels_dir: Path, store: ModelStore, repo_root: Path, *argv: str) -> int:
+def analyze(labels_dir: Path, store: ModelStore, repo_root: Path) -> Analyze:
+    """stance-analyze with these arguments, on the tiny store and the repository's actors."""
+    store_args = ["--labels-dir", str(labels_dir), "--models-dir", str(store.root)]
     actors = str(repo_root / "labels" / "actors.toml")
-    return main(
-        [
-            *argv,
-            "--actors",
-            actors,
-            "--no-progress",
-            "--labels-dir",
-            str(labels_dir),
-            "--models-dir",
-            str(store.root),
-        ]
-    )
+    return lambda *argv: main([*argv, "--actors", actors, "--no-progress", *store_args])
 
 
 def rows(text: str) -> list[dict]:
@@ -50,16 +36,12 @@ def rows(text: str) -> list[dict]:
 
 
 def test_a_text_file_is_one_article_with_a_row_per_sentence(
-    labels_dir: Path,
-    store: ModelStore,
-    repo_root: Path,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    analyze: Analyze, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     article = tmp_path / "pakistan.txt"
     article.write_text(ARTICLE, encoding="utf-8")
 
-    assert analyze(labels_dir, store, repo_root, str(article)) == 0
+    assert analyze(str(article)) == 0
 
     out = rows(capsys.readouterr().out)
     assert [r["text"] for r in out] == [s.text for s in split_sentences(ARTICLE)]
@@ -69,32 +51,24 @@ def test_a_text_file_is_one_article_with_a_row_per_sentence(
 
 
 def test_jsonl_articles_keep_their_ids_in_order(
-    labels_dir: Path,
-    store: ModelStore,
-    repo_root: Path,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    analyze: Analyze, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     archive = tmp_path / "archive.jsonl"
     lines = [{"id": "a", "text": ARTICLE}, {"text": SECOND}]
     archive.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
 
-    assert analyze(labels_dir, store, repo_root, str(archive), "--articles-per-batch", "1") == 0
+    assert analyze(str(archive), "--articles-per-batch", "1") == 0
 
     documents = [r["document"] for r in rows(capsys.readouterr().out)]
     assert documents == ["a"] * 3 + [f"{archive}:2"] * 2
 
 
-def test_csv_in_and_csv_out_with_a_column_per_label(
-    labels_dir: Path, store: ModelStore, repo_root: Path, tmp_path: Path
-) -> None:
+def test_csv_in_and_csv_out_with_a_column_per_label(analyze: Analyze, tmp_path: Path) -> None:
     archive, out = tmp_path / "archive.csv", tmp_path / "out.csv"
     with open(archive, "w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows([["body", "id"], [SECOND, "b1"]])
 
-    code = analyze(
-        labels_dir, store, repo_root, str(archive), "--text-column", "body", "--out", str(out)
-    )
+    code = analyze(str(archive), "--text-column", "body", "--out", str(out))
 
     table = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert code == 0
@@ -105,42 +79,30 @@ def test_csv_in_and_csv_out_with_a_column_per_label(
 
 
 def test_the_throughput_is_reported_on_stderr(
-    labels_dir: Path,
-    store: ModelStore,
-    repo_root: Path,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    analyze: Analyze, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     article = tmp_path / "a.txt"
     article.write_text(SECOND, encoding="utf-8")
 
-    analyze(labels_dir, store, repo_root, str(article))
+    analyze(str(article))
 
     assert "1 articles, 2 sentences in" in capsys.readouterr().err
 
 
 def test_a_row_without_text_is_a_usage_error(
-    labels_dir: Path,
-    store: ModelStore,
-    repo_root: Path,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    analyze: Analyze, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     archive = tmp_path / "archive.jsonl"
     archive.write_text('{"body": "x"}\n', encoding="utf-8")
 
-    assert analyze(labels_dir, store, repo_root, str(archive)) == 2
+    assert analyze(str(archive)) == 2
     assert f"{archive}:1: no 'text' text (set --text-column)" in capsys.readouterr().err
 
 
 def test_a_missing_file_is_a_usage_error(
-    labels_dir: Path,
-    store: ModelStore,
-    repo_root: Path,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    analyze: Analyze, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert analyze(labels_dir, store, repo_root, str(tmp_path / "nope.txt")) == 2
+    assert analyze(str(tmp_path / "nope.txt")) == 2
     assert "no such file" in capsys.readouterr().err
 
 

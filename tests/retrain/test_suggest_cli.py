@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,14 +19,6 @@ POOL = [
     "Beijing accepted the credentials of a new ambassador.",
     "Analysts in Delhi doubted that formal ties would follow soon.",
 ]
-
-
-@pytest.fixture
-def store(tmp_path: Path, artifact_factory: Callable[..., Path]) -> ModelStore:
-    store = ModelStore(tmp_path / "tiny-models")
-    artifact_factory(store.root, "tiny", seed=3)
-    store.set_current("tiny")
-    return store
 
 
 def suggest(labels_dir: Path, store: ModelStore, *argv: str) -> int:
