@@ -22,7 +22,7 @@ def service_command() -> list[str]:
     script = venv_script("stance-serve")
     if script.is_file():
         return [str(script)]
-    return [sys.executable, "-c", "from service.main import run; run()"]
+    return [sys.executable, "-c", "from service.cli import main; main()"]
 
 
 def naive_command(model_dir: Path, port: int) -> list[str]:

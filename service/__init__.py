@@ -1,4 +1,5 @@
 """The stance HTTP service: FastAPI routes over a hot-reloadable, micro-batched predictor.
 
-``service.main.create_app`` builds the app; ``stance-serve`` runs it under uvicorn.
+``service.main.create_app`` builds the app; ``stance-serve`` (``service.cli``) runs it under
+uvicorn.
 """

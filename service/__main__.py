@@ -1,4 +1,4 @@
-from service.main import run
+from service.cli import main
 
 if __name__ == "__main__":
-    run()
+    main()

@@ -1,26 +1,24 @@
-"""Building the app (:func:`create_app`) and running it under uvicorn (``stance-serve``)."""
+"""Building the app: routes, error handlers, middleware, and the lifespan that loads the model."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
 from pathlib import Path
 
-import uvicorn
 from fastapi import FastAPI
-from pydantic import ValidationError
 
 from service.api import ROUTERS
+from service.api.docs import mount_docs_assets
 from service.api.errors import NO_MODEL, install_error_handlers
 from service.api.openapi import document_limits
+from service.api.page import mount_static
 from service.batching import MicroBatcher
 from service.config import Settings, get_settings
 from service.jobs import retrain_jobs
-from service.logging import configure_logging
 from service.metrics import Metrics
 from service.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from service.model_holder import ModelHolder, PredictorLoader, ReloadStatus
@@ -48,12 +46,19 @@ def create_app(
             yield
 
     app = FastAPI(
-        title="stance", version=version("stance"), description=DESCRIPTION, lifespan=lifespan
+        title="stance",
+        version=version("stance"),
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.metrics = Metrics()
     for router in ROUTERS:
         app.include_router(router)
+    mount_static(app)
+    mount_docs_assets(app)
     install_error_handlers(app)
     document_limits(app, settings)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -110,30 +115,3 @@ async def serving_models(
             poller.cancel()
             await asyncio.gather(poller, return_exceptions=True)
         await batcher.stop()
-
-
-def run() -> None:
-    """``stance-serve``: every option is a ``STANCE_*`` environment variable."""
-    try:
-        settings = get_settings()
-    except ValidationError as exc:
-        sys.stderr.write(f"stance-serve: {settings_error(exc)}\n")
-        raise SystemExit(2) from None
-    configure_logging(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        log_level=settings.log_level,
-        access_log=False,
-        timeout_graceful_shutdown=settings.shutdown_timeout_s,
-    )
-
-
-def settings_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    message = error["msg"].removeprefix("Value error, ")
-    if not error["loc"]:
-        return f"invalid settings: {message}"
-    return f"invalid setting STANCE_{str(error['loc'][0]).upper()}: {message}"

@@ -8,8 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from service import config
+from service.cli import main
 from service.config import Settings, cgroup_cpu_limit, cpu_quota, get_settings
-from service.main import run
 
 
 def test_defaults() -> None:
@@ -110,7 +110,7 @@ def test_stance_serve_with_a_bad_setting_exits_2_with_one_line(
     get_settings.cache_clear()
 
     with pytest.raises(SystemExit) as exit_info:
-        run()
+        main([])
 
     get_settings.cache_clear()
     assert exit_info.value.code == 2

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,6 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
+from bench.process import free_port
+from service.cli import READY as READY_LINE
 from stance.onnx import INT8_FILE
 from stance.predictor import Predictor
 from stance.registry import ModelStore
@@ -153,7 +158,8 @@ def test_sigterm_stops_the_server_cleanly_and_logs_are_json(
     server.classify("one request to log")
 
     assert server.stop() in (0, -signal.SIGTERM)
-    entries = [json.loads(line) for line in server.log.read_text().splitlines()]
+    lines = server.log.read_text().splitlines()
+    entries = [json.loads(line) for line in lines if not line.startswith(READY_LINE)]
     assert any(e.get("route") == "/classify" and e.get("request_id") for e in entries)
     assert entries[-2]["message"] == "Application shutdown complete."
 
@@ -203,3 +209,21 @@ def test_the_none_issue_examples_get_every_label_s_score_over_http(
 
     assert all(set(a["scores"]) == {"supportive", "cautious", "opposed", "none"} for a in answers)
     assert all(a["label"] == max(a["scores"], key=a["scores"].get) for a in answers)
+
+
+def test_stance_serve_flags_win_over_the_environment_and_it_prints_its_address(
+    store: ModelStore, tmp_path: Path
+) -> None:
+    port, log = free_port(), tmp_path / "serve.log"
+    env = os.environ | {"STANCE_PORT": "1", "STANCE_MODELS_DIR": str(tmp_path / "elsewhere")}
+    command = [sys.executable, "-m", "service", "--port", str(port), "--models-dir"]
+    with log.open("wb") as out:
+        process = subprocess.Popen([*command, str(store.root)], env=env, stdout=out, stderr=out)
+    server = LiveServer(f"http://127.0.0.1:{port}", port, process, log)
+    try:
+        wait_until(lambda: READY_LINE in log.read_text(), timeout_s=90, interval_s=0.1)
+
+        assert f"{READY_LINE} http://127.0.0.1:{port}/" in log.read_text().splitlines()
+        assert server.get("/model").json()["version"] == "v1"
+    finally:
+        server.stop()
