@@ -90,6 +90,14 @@ class LabelsResponse(BaseModel):
     )
 
 
+class LabelCounts(BaseModel):
+    counts: dict[str, int] = Field(
+        description="Examples per label in the corpus, the labels sent here included.",
+        examples=[{"supportive": 1096, "cautious": 991, "opposed": 988, "none": 1550}],
+    )
+    total: int = Field(examples=[4625])
+
+
 def not_a_bool(value: object) -> object:
     """JSON's true is not a count (pydantic would read it as 1)."""
     if isinstance(value, bool):
@@ -199,4 +207,9 @@ class VersionSummary(BaseModel):
     created_at: str | None = None
     labels_hash: str | None = None
     test_macro_f1: float | None = None
+    test_metrics: dict[str, float] = Field(
+        default_factory=dict,
+        description="Its test-split figures (the numbers of metadata.json's metrics).",
+        examples=[{"macro_f1": 0.83, "accuracy": 0.84}],
+    )
     error: str | None = Field(default=None, description="Why it cannot be read, if it cannot.")

@@ -17,6 +17,7 @@ FORMAT_VERSION = 1
 METADATA_FILE = "metadata.json"
 CONFIG_FILE = "config.json"
 REPORT_FILE = "report.md"
+CONFUSION_FILE = "confusion_matrix.png"
 PROBES_FILE = "probes.json"
 
 

@@ -7,6 +7,7 @@ it into place, so a crash at any point leaves either the old or the new file, bo
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -48,6 +49,11 @@ def add_examples(
         if accepted:
             _append_atomically(incoming, [e.to_json() for e in accepted])
     return outcomes
+
+
+def label_counts(labels_dir: Path, incoming: Path) -> Counter[str]:
+    """Examples per label in the corpus, ``incoming`` included wherever it lies."""
+    return Counter(item.example.label for item in _current_corpus(Path(labels_dir), Path(incoming)))
 
 
 def _current_corpus(labels_dir: Path, incoming: Path) -> list[Located]:

@@ -8,17 +8,16 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from stance.artifact import REPORT_FILE, ModelMetadata
+from stance.artifact import CONFUSION_FILE, REPORT_FILE, ModelMetadata
 from stance.labels import NONE
 from training.evaluate import confusion_text
-
-CONFUSION_PNG = "confusion_matrix.png"
 
 
 def write_report(directory: Path, metadata: ModelMetadata) -> Path:
     """Write ``report.md`` and the confusion-matrix PNG it shows; returns the report path."""
     directory = Path(directory)
-    plot_confusion(metadata.metrics["confusion_matrix"], metadata.labels, directory / CONFUSION_PNG)
+    matrix = metadata.metrics["confusion_matrix"]
+    plot_confusion(matrix, metadata.labels, directory / CONFUSION_FILE)
     path = directory / REPORT_FILE
     path.write_text(render(metadata), encoding="utf-8")
     return path
@@ -92,7 +91,7 @@ def test_section(metadata: ModelMetadata) -> str:
         f"The baseline is trained on the same training sentences (train + dev).\n\n"
         f"### Per class\n\n{per_class}\n\n"
         f"### Confusion matrix (rows: true, columns: predicted)\n\n```text\n{matrix}\n```\n\n"
-        f"![confusion matrix]({CONFUSION_PNG})"
+        f"![confusion matrix]({CONFUSION_FILE})"
     )
 
 

@@ -20,12 +20,14 @@ from service.api.errors import InputError, error_responses
 from service.config import Settings
 from service.loop_schemas import (
     MAX_LABELS_PER_REQUEST,
+    LabelCounts,
     LabelResult,
     LabelsRequest,
     LabelsResponse,
     LabelStatus,
 )
-from stance.intake import Outcome, add_examples
+from stance.intake import Outcome, add_examples, label_counts
+from stance.labels import LABELS
 
 LOCK_TIMEOUT_S = 20.0
 
@@ -51,6 +53,10 @@ def labels_unwritable(settings: Settings, exc: OSError) -> str:
     return f"cannot write {settings.incoming_labels}: {exc.strerror or exc}"
 
 
+def labels_unreadable(settings: Settings, exc: OSError) -> str:
+    return f"cannot read the labels in {settings.labels_dir}: {exc.strerror or exc}"
+
+
 @router.post(
     "/labels",
     summary="Add labelled sentences to the corpus",
@@ -67,6 +73,20 @@ async def add_labels(body: LabelsRequest, settings: SettingsDep) -> LabelsRespon
         results=[result_of(outcome) for outcome in outcomes],
         counts={status: counts[status] for status in get_args(LabelStatus)},
     )
+
+
+@router.get(
+    "/labels/counts",
+    summary="How many examples the corpus holds per label",
+    responses=error_responses(503),
+)
+async def count_labels(settings: SettingsDep) -> LabelCounts:
+    try:
+        found = await asyncio.to_thread(label_counts, settings.labels_dir, settings.incoming_labels)
+    except OSError as exc:
+        raise HTTPException(status_code=503, detail=labels_unreadable(settings, exc)) from None
+    names = [*LABELS, *sorted(set(found) - set(LABELS))]
+    return LabelCounts(counts={name: found[name] for name in names}, total=found.total())
 
 
 def check_count(examples: list[JsonValue]) -> None:

@@ -1,17 +1,20 @@
 """``GET /admin/versions`` and ``POST /admin/rollback``: see the model store, serve an older
-version again (like ``stance-models use VERSION``, without the promotion gate)."""
+version again (like ``stance-models use VERSION``, without the promotion gate); a version's
+confusion-matrix plot from its report."""
 
 from __future__ import annotations
 
 import asyncio
 
 from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse
 
 from service.api.deps import AdminOnly, HolderDep, SettingsDep
 from service.api.errors import error_responses
+from service.jobs import scalar_metrics
 from service.loop_schemas import RollbackRequest, RollbackResponse, VersionSummary
 from service.model_holder import ModelHolder
-from stance.artifact import ArtifactError
+from stance.artifact import CONFUSION_FILE, ArtifactError
 from stance.registry import ModelStore, VersionInfo
 
 VERSIONS_NAMED = 5
@@ -41,10 +44,31 @@ def refused_version(version: str, reason: str | None, previous: str | None, serv
     return f"version '{version}' refused ({reason}); {current} and {serving} keeps serving"
 
 
+def no_confusion_matrix(version: str) -> str:
+    return f"version '{version}' has no {CONFUSION_FILE}: its report was not written"
+
+
 @router.get("/versions", summary="The versions in the model store, newest last")
 async def versions(settings: SettingsDep, holder: HolderDep) -> list[VersionSummary]:
     infos = await asyncio.to_thread(ModelStore(settings.models_dir).describe)
     return [summary(info, holder.serving) for info in infos]
+
+
+@router.get(
+    "/versions/{version}/confusion-matrix",
+    summary="The confusion-matrix plot of a version's report (PNG)",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/png": {}}}, **error_responses(404)},
+)
+async def confusion_matrix(version: str, settings: SettingsDep) -> FileResponse:
+    store = ModelStore(settings.models_dir)
+    known = await asyncio.to_thread(store.versions)
+    if version not in known:
+        raise HTTPException(status_code=404, detail=no_such_version(version, known))
+    plot = store.path(version) / CONFUSION_FILE
+    if not plot.is_file():
+        raise HTTPException(status_code=404, detail=no_confusion_matrix(version))
+    return FileResponse(plot, media_type="image/png")
 
 
 @router.post(
@@ -92,5 +116,6 @@ def summary(info: VersionInfo, serving: str | None) -> VersionSummary:
         created_at=metadata.created_at if metadata else None,
         labels_hash=metadata.labels_hash if metadata else None,
         test_macro_f1=metadata.macro_f1 if metadata else None,
+        test_metrics=scalar_metrics(metadata.metrics) if metadata else {},
         error=info.error,
     )
