@@ -1,6 +1,17 @@
 """The HTTP routes, one module per concern."""
 
-from service.api import admin, analyze, classify, labels, retrain, status, suggest, versions
+from service.api import (
+    admin,
+    analyze,
+    classify,
+    docs,
+    labels,
+    page,
+    retrain,
+    status,
+    suggest,
+    versions,
+)
 
 ROUTERS = (
     classify.router,
@@ -11,4 +22,6 @@ ROUTERS = (
     suggest.router,
     retrain.router,
     versions.router,
+    page.router,
+    docs.router,
 )

@@ -1,0 +1,63 @@
+"""``/docs`` (swagger-ui) and ``/redoc`` from files on disk, so they render with no network.
+
+FastAPI's own pages load their JavaScript and CSS from a CDN. These are FastAPI's documented
+self-hosting recipe; the assets are swagger-ui's and redoc's dist files as the
+``fastapi-offline`` package ships them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import fastapi_offline
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+ASSETS_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
+ASSETS_PATH = "/docs/assets"
+DOCS_PATH = "/docs"
+OAUTH2_REDIRECT_PATH = "/docs/oauth2-redirect"
+REDOC_PATH = "/redoc"
+SWAGGER_PARAMETERS = {"validatorUrl": None}
+"""No badge from swagger.io's online validator: it would be a request to another host."""
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get(DOCS_PATH)
+async def swagger_ui(request: Request) -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url=request.app.openapi_url,
+        title=f"{request.app.title} - Swagger UI",
+        oauth2_redirect_url=OAUTH2_REDIRECT_PATH,
+        swagger_js_url=f"{ASSETS_PATH}/swagger-ui-bundle.js",
+        swagger_css_url=f"{ASSETS_PATH}/swagger-ui.css",
+        swagger_favicon_url=f"{ASSETS_PATH}/favicon.png",
+        swagger_ui_parameters=SWAGGER_PARAMETERS,
+    )
+
+
+@router.get(OAUTH2_REDIRECT_PATH)
+async def swagger_ui_redirect() -> HTMLResponse:
+    return get_swagger_ui_oauth2_redirect_html()
+
+
+@router.get(REDOC_PATH)
+async def redoc(request: Request) -> HTMLResponse:
+    return get_redoc_html(
+        openapi_url=request.app.openapi_url,
+        title=f"{request.app.title} - ReDoc",
+        redoc_js_url=f"{ASSETS_PATH}/redoc.standalone.js",
+        redoc_favicon_url=f"{ASSETS_PATH}/favicon.png",
+        with_google_fonts=False,
+    )
+
+
+def mount_docs_assets(app: FastAPI) -> None:
+    app.mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
