@@ -7,6 +7,9 @@ JSON Lines or CSV, to ``--out`` or stdout, written as the articles are read; a p
 goes to stderr, and the throughput (articles/s, sentences/s) at the end. It runs the current
 version with the int8 predictor, as the service does. Exit codes: 0 on success, 2 for a usage
 error (no such file, no model, a row without text).
+
+``--engine ray`` computes the same rows on a Ray cluster (:mod:`training.distributed`), into a
+directory of Parquet or JSON Lines files; it needs the ``distributed`` extra.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -30,9 +34,10 @@ from stance.predictor import PRECISIONS, Predictor
 from stance.registry import ModelStore
 from training.cli import command, settings_from, store_options
 from training.errors import TrainingError
-from training.suggest import load_model, positive
+from training.suggest import load_model, positive, version_path
 
-FORMATS = ("jsonl", "csv")
+FORMATS = ("jsonl", "csv", "parquet")
+ENGINES = ("process", "ray")
 COLUMNS = ("document", "sentence", "start", "end", "label", "score", "actor", "truncated", "text")
 
 
@@ -50,7 +55,11 @@ def parser() -> argparse.ArgumentParser:
     )
     main.add_argument("files", nargs="+", type=Path, help=".txt (one article), .jsonl or .csv")
     main.add_argument("--out", type=Path, help="write here instead of stdout")
-    main.add_argument("--format", choices=FORMATS, help="jsonl or csv (default: from --out)")
+    main.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="jsonl or csv (default: from --out); --engine ray: parquet (default) or jsonl",
+    )
     main.add_argument("--text-column", default="text", help="column of the article text")
     main.add_argument("--id-column", default="id", help="column of the article id, if any")
     main.add_argument("--version", help="model version (default: current)")
@@ -65,6 +74,24 @@ def parser() -> argparse.ArgumentParser:
         "--actors", type=Path, help="actor gazetteer (default: LABELS_DIR/actors.toml)"
     )
     main.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    engine = main.add_argument_group(
+        "distributed", "--engine ray needs the distributed extra: pip install 'stance[distributed]'"
+    )
+    engine.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="process",
+        help="process (default) or ray: Ray Data on a cluster, --out a directory of files",
+    )
+    engine.add_argument(
+        "--address", help="an existing Ray cluster (auto, HOST:PORT, ray://HOST:10001)"
+    )
+    engine.add_argument(
+        "--workers", type=positive, help="actors that classify (default: cores / --worker-cpus)"
+    )
+    engine.add_argument(
+        "--worker-cpus", type=positive, default=1, help="cores per actor (default: 1)"
+    )
     store_options(main)
     return main
 
@@ -76,6 +103,10 @@ def run(args: argparse.Namespace) -> int:
         raise TrainingError(f"no such file: {', '.join(missing)}")
     gazetteer = load_gazetteer(args.actors or settings.labels_dir / FILE_NAME)
     store = ModelStore(settings.models_dir)
+    if args.engine == "ray":
+        return run_on_ray(args, version_path(store, args.version), gazetteer)
+    if args.format == "parquet":
+        raise TrainingError("--format parquet needs --engine ray")
     predictor = load_model(store, args.version, args.precision)
     output_format = args.format or ("csv" if args.out and args.out.suffix == ".csv" else "jsonl")
     started = time.perf_counter()
@@ -92,14 +123,43 @@ def run(args: argparse.Namespace) -> int:
         articles = read_articles(args.files, args.text_column, args.id_column)
         counted = Counted()
         for chunk in chunks(articles, args.articles_per_batch):
-            for article, analysis in zip(
-                chunk, analyze_chunk(chunk, predictor, gazetteer), strict=True
-            ):
-                writer.write(article.id, analysis)
-                counted.add(analysis)
+            rows = articles_rows(chunk, predictor, gazetteer)
+            writer.write(rows)
+            counted.add(len(chunk), len(rows))
             bar.update(len(chunk))
     seconds = time.perf_counter() - started
     sys.stderr.write(counted.report(seconds) + "\n")
+    return 0
+
+
+def run_on_ray(args: argparse.Namespace, model: Path, gazetteer: Gazetteer) -> int:
+    try:
+        from training import distributed
+    except ImportError as exc:
+        raise TrainingError(
+            f"--engine ray needs the distributed extra ({exc}): pip install 'stance[distributed]'"
+        ) from None
+    if args.out is None:
+        raise TrainingError("--engine ray writes files: give --out DIRECTORY")
+    job = distributed.Job(
+        files=args.files,
+        out=args.out,
+        output_format=args.format or "parquet",
+        model=model,
+        precision=args.precision,
+        gazetteer=gazetteer,
+        text_column=args.text_column,
+        id_column=args.id_column,
+        articles_per_batch=args.articles_per_batch,
+        workers=args.workers or max(1, (os.cpu_count() or 1) // args.worker_cpus),
+        worker_cpus=args.worker_cpus,
+        address=args.address,
+        progress=not args.no_progress,
+    )
+    done = distributed.run(job)
+    counted = Counted()
+    counted.add(done.articles, done.sentences)
+    sys.stderr.write(counted.report(done.seconds) + "\n")
     return 0
 
 
@@ -122,6 +182,36 @@ def analyze_chunk(
         analyses.append(analyze(sentences, mine, predictor.labels, gazetteer))
         start += len(sentences)
     return analyses
+
+
+def articles_rows(
+    chunk: list[Article], predictor: Predictor, gazetteer: Gazetteer
+) -> list[dict[str, Any]]:
+    """The output rows of ``chunk``, one per sentence: what both engines write."""
+    return [
+        row
+        for article, analysis in zip(chunk, analyze_chunk(chunk, predictor, gazetteer), strict=True)
+        for row in sentence_rows(article.id, analysis)
+    ]
+
+
+def sentence_rows(document: str, analysis: Analysis) -> list[dict[str, Any]]:
+    """A row per sentence, keyed by (document, sentence): the COLUMNS and every label's score."""
+    return [
+        {
+            "document": document,
+            "sentence": s.id,
+            "start": s.start,
+            "end": s.end,
+            "label": s.label,
+            "score": s.scores[s.label],
+            "actor": s.actor,
+            "truncated": s.truncated,
+            "text": s.text,
+            "scores": s.scores,
+        }
+        for s in analysis.sentences
+    ]
 
 
 def read_articles(files: Iterable[Path], text_column: str, id_column: str) -> Iterator[Article]:
@@ -185,24 +275,13 @@ class Writer:
         if self.csv is not None:
             self.csv.writerow([*COLUMNS, *(f"score_{label}" for label in labels)])
 
-    def write(self, document: str, analysis: Analysis) -> None:
-        for s in analysis.sentences:
-            row = [
-                document,
-                s.id,
-                s.start,
-                s.end,
-                s.label,
-                s.scores[s.label],
-                s.actor,
-                s.truncated,
-                s.text,
-            ]
+    def write(self, rows: Iterable[dict[str, Any]]) -> None:
+        for row in rows:
             if self.csv is not None:
-                self.csv.writerow([*row, *(s.scores[label] for label in self.labels)])
+                scores = [row["scores"][label] for label in self.labels]
+                self.csv.writerow([*(row[column] for column in COLUMNS), *scores])
             else:
-                record = dict(zip(COLUMNS, row, strict=True)) | {"scores": s.scores}
-                self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                self.out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 class Counted:
@@ -210,9 +289,9 @@ class Counted:
         self.articles = 0
         self.sentences = 0
 
-    def add(self, analysis: Analysis) -> None:
-        self.articles += 1
-        self.sentences += len(analysis.sentences)
+    def add(self, articles: int, sentences: int) -> None:
+        self.articles += articles
+        self.sentences += sentences
 
     def report(self, seconds: float) -> str:
         rate = max(seconds, 1e-9)

@@ -80,16 +80,22 @@ def load_model(store: ModelStore, version: str | None, precision: Precision = "f
 
     from stance.predictor import Predictor
 
+    path = version_path(store, version)
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    return Predictor.load(path, precision=precision)
+
+
+def version_path(store: ModelStore, version: str | None) -> Path:
+    """The directory of ``version`` (default: current), checked to hold a model's metadata."""
     version = version or store.current_version()
     if version is None:
         raise TrainingError(
             f"no model to ask: {store.current_link} does not exist; run `make train` "
             "(or stance-train) first"
         )
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
     store.metadata(version)
-    return Predictor.load(store.path(version), precision=precision)
+    return store.path(version)
 
 
 def ranked(predictor: Predictor, pool: Pool, k: int, include_none: bool) -> list[Suggestion]:
