@@ -1,8 +1,8 @@
-"""``/docs`` (swagger-ui) and ``/redoc`` from files on disk, so they render with no network.
+"""``/docs`` (swagger-ui) from files on disk, so that it renders with no network.
 
-FastAPI's own pages load their JavaScript and CSS from a CDN. These are FastAPI's documented
-self-hosting recipe; the assets are swagger-ui's and redoc's dist files as the
-``fastapi-offline`` package ships them.
+FastAPI's own page loads its JavaScript and CSS from a CDN. This is FastAPI's documented
+self-hosting recipe, on swagger-ui's dist files as the ``fastapi-offline`` package ships them.
+There is no ``/redoc``: redoc shows its maker's logo from their CDN whatever it is told.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from pathlib import Path
 import fastapi_offline
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import (
-    get_redoc_html,
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
@@ -23,7 +22,6 @@ ASSETS_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
 ASSETS_PATH = "/docs/assets"
 DOCS_PATH = "/docs"
 OAUTH2_REDIRECT_PATH = "/docs/oauth2-redirect"
-REDOC_PATH = "/redoc"
 SWAGGER_PARAMETERS = {"validatorUrl": None}
 """No badge from swagger.io's online validator: it would be a request to another host."""
 
@@ -46,17 +44,6 @@ async def swagger_ui(request: Request) -> HTMLResponse:
 @router.get(OAUTH2_REDIRECT_PATH)
 async def swagger_ui_redirect() -> HTMLResponse:
     return get_swagger_ui_oauth2_redirect_html()
-
-
-@router.get(REDOC_PATH)
-async def redoc(request: Request) -> HTMLResponse:
-    return get_redoc_html(
-        openapi_url=request.app.openapi_url,
-        title=f"{request.app.title} - ReDoc",
-        redoc_js_url=f"{ASSETS_PATH}/redoc.standalone.js",
-        redoc_favicon_url=f"{ASSETS_PATH}/favicon.png",
-        with_google_fonts=False,
-    )
 
 
 def mount_docs_assets(app: FastAPI) -> None:

@@ -192,14 +192,15 @@ function settle(entry, outcome, message) {
 function render(entry) {
   entry.node.dataset.state = entry.state;
   const outcome = entry.state === "pending" || entry.state === "sending" ? `${entry.state}…` : entry.state;
-  entry.node.replaceChildren(
+  const parts = [
     marker(entry.label),
     ` ${entry.label}: `,
     el("span", { class: "answer-text", text: entry.item.text }),
     " — ",
     el("strong", { class: `outcome outcome-${entry.state}`, text: outcome }),
-    entry.message && entry.state !== "added" ? el("span", { class: "outcome-message", text: `: ${entry.message}` }) : null,
-  );
+  ];
+  if (entry.message && entry.state !== "added") parts.push(el("span", { class: "outcome-message", text: `: ${entry.message}` }));
+  entry.node.replaceChildren(...parts);
 }
 
 function showCounter() {

@@ -1,5 +1,5 @@
-"""The analysts' page at ``/``, its static files, and ``/docs`` and ``/redoc`` served from
-local assets, on the fake predictor."""
+"""The analysts' page at ``/``, its static files, and ``/docs`` served from local assets, on
+the fake predictor."""
 
 from __future__ import annotations
 
@@ -90,9 +90,8 @@ def test_a_missing_static_file_is_a_404_with_a_detail(client: TestClient) -> Non
     )
 
 
-@pytest.mark.parametrize("path", ["/docs", "/redoc"])
-def test_the_api_docs_load_their_assets_from_the_service(client: TestClient, path: str) -> None:
-    html = client.get(path).text
+def test_the_api_docs_load_their_assets_from_the_service(client: TestClient) -> None:
+    html = client.get("/docs").text
     assets = local_assets(html)
 
     assert not EXTERNAL_URL.search(html)
@@ -107,6 +106,10 @@ def test_the_docs_ask_no_online_validator(client: TestClient) -> None:
     assert '"validatorUrl": null' in client.get("/docs").text
 
 
+def test_there_is_no_redoc_page(client: TestClient) -> None:
+    assert client.get("/redoc").status_code == 404
+
+
 def test_the_docs_oauth2_redirect_is_served(client: TestClient) -> None:
     assert client.get("/docs/oauth2-redirect").status_code == 200
 
@@ -114,4 +117,4 @@ def test_the_docs_oauth2_redirect_is_served(client: TestClient) -> None:
 def test_the_page_and_docs_stay_out_of_the_openapi_schema(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
 
-    assert not {"/", "/docs", "/redoc"} & set(paths)
+    assert not {"/", "/docs"} & set(paths)
