@@ -16,7 +16,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: help install serve train train-fast train-mpnet test lint typecheck pytest bench docker-lint clean
+.PHONY: help install browser serve train train-fast train-mpnet test lint typecheck pytest bench docker-lint clean
 
 help:
 	@echo "make serve   install, train the default model if none exists, serve on $(HOST):$(PORT)"
@@ -67,7 +67,19 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+# The browser tests drive Debian's chromium: installed here as root where apt is; elsewhere
+# tests/browser fails and names the command.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq chromium chromium-driver; \
+		else \
+			echo "the browser tests need: sudo apt-get install -y chromium chromium-driver"; \
+		fi; \
+	fi
+
+pytest: install browser
 	$(BIN)/pytest
 
 test: lint typecheck pytest
