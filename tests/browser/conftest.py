@@ -51,6 +51,8 @@ CHROMIUM_FLAGS = (
 refuses."""
 OLDER_VERSION = "20250101T000000Z-00000000"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "browser-screenshots"
+PAYLOAD = "<img src=x onerror=alert(1)>"
+PAYLOAD_SENTENCE = f"A statement read {PAYLOAD} before the talks in Kabul."
 POOL = [
     "Tashkent said it would not rush to recognise the Taliban administration.",
     "Minsk welcomed the Taliban envoy and called for full diplomatic relations.",
@@ -78,6 +80,7 @@ class Site:
     server: LiveServer
     models_dir: Path
     incoming: Path
+    pool: Path
     hold: Path
     version: str
     older_version: str
@@ -127,6 +130,7 @@ def site(
             server,
             store.root,
             labels_dir / "incoming.jsonl",
+            pool,
             hold,
             trained_store.version,
             OLDER_VERSION,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,11 @@ from selenium.webdriver.common.keys import Keys
 from stance.intake import add_examples
 from tests.service.fakes import ADMIN_TOKEN
 
-from .conftest import Site
+from .conftest import PAYLOAD, PAYLOAD_SENTENCE, Site
 from .page import Page
 
 pytestmark = pytest.mark.slow
 
-PAYLOAD = "<img src=x onerror=alert(1)>"
 ARTICLE = (
     "KABUL, July 3 (Reuters) - Russia became the first country to formally recognise the "
     "Taliban government. Tashkent said it was in no hurry to follow.\n\n"
@@ -105,6 +105,24 @@ def test_html_in_a_sentence_is_shown_as_text_and_runs_nothing(page: Page) -> Non
 
     assert PAYLOAD in sentences[0].text
     assert page.find_all("#article-view img") == []
+    assert no_alert(page)
+
+
+@pytest.fixture
+def payload_in_the_pool(site: Site) -> Iterator[None]:
+    """The queue's pool holds only the sentence with HTML in it, for one test."""
+    pool = site.pool.read_text(encoding="utf-8")
+    site.pool.write_text(PAYLOAD_SENTENCE + "\n", encoding="utf-8")
+    yield
+    site.pool.write_text(pool, encoding="utf-8")
+
+
+@pytest.mark.usefixtures("payload_in_the_pool")
+def test_html_in_a_queued_sentence_is_shown_as_text_and_runs_nothing(page: Page) -> None:
+    page.open()
+
+    assert queue_text(page) == PAYLOAD_SENTENCE
+    assert page.find_all("#queue img") == []
     assert no_alert(page)
 
 
