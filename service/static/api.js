@@ -27,13 +27,14 @@ function headers(body, admin) {
   return result;
 }
 
-export async function send(method, path, body, { admin = false } = {}) {
+export async function send(method, path, body, { admin = false, keepalive = false } = {}) {
   let response;
   try {
     response = await fetch(path, {
       method,
       headers: headers(body, admin),
       body: body === undefined ? undefined : JSON.stringify(body),
+      keepalive,
     });
   } catch (error) {
     throw new ApiError(0, `the service did not answer (${error.message})`, null);

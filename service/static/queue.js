@@ -156,7 +156,7 @@ async function sendNow() {
   state.sending = true;
   try {
     const examples = batch.map((e) => ({ text: e.item.text, label: e.label, source: SOURCE }));
-    const response = await call("POST", "/labels", { examples }, { admin: true });
+    const response = await call("POST", "/labels", { examples }, { admin: true, keepalive: true });
     response.results.forEach((result, i) => settle(batch[i], result.status, describe(result)));
   } catch (error) {
     if (error.status === 422 && Array.isArray(error.body?.errors) && error.body.errors.length === batch.length) {

@@ -13,6 +13,8 @@ from service.api.page import STATIC_DIR
 
 ASSET_REFERENCE = re.compile(r"""(?:src|href)=["']?([^"' >]+)""")
 MODULE_IMPORT = re.compile(r"""from\s+["']\./([\w.-]+\.js)["']""")
+PAGE_BUDGET_BYTES = 64 * 1024
+"""README.md states what the page weighs; this keeps it small."""
 EXTERNAL_URL = re.compile(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", re.IGNORECASE)
 
 
@@ -79,6 +81,10 @@ def test_no_script_parses_html(path: Path) -> None:
     parses_html = r"innerHTML|outerHTML|insertAdjacentHTML|document\.write"
 
     assert not re.search(parses_html, path.read_text())
+
+
+def test_the_page_stays_small() -> None:
+    assert sum(path.stat().st_size for path in STATIC_DIR.iterdir()) < PAGE_BUDGET_BYTES
 
 
 def test_a_missing_static_file_is_a_404_with_a_detail(client: TestClient) -> None:
