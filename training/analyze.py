@@ -22,29 +22,21 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from tqdm import tqdm
 
 from stance.actors import FILE_NAME, Gazetteer, GazetteerError
-from stance.articles import Analysis, analyze, split_sentences
-from stance.predictor import PRECISIONS, Predictor
+from stance.predictor import PRECISIONS
 from stance.registry import ModelStore
 from training.cli import command, settings_from, store_options
 from training.errors import TrainingError
+from training.rows import COLUMNS, Article, articles_rows
 from training.suggest import load_model, positive, version_path
 
 FORMATS = ("jsonl", "csv", "parquet")
 ENGINES = ("process", "ray")
-COLUMNS = ("document", "sentence", "start", "end", "label", "score", "actor", "truncated", "text")
-
-
-@dataclass(frozen=True)
-class Article:
-    id: str
-    text: str
 
 
 def parser() -> argparse.ArgumentParser:
@@ -168,50 +160,6 @@ def load_gazetteer(path: Path) -> Gazetteer:
         return Gazetteer.load(path)
     except GazetteerError as exc:
         raise TrainingError(str(exc)) from None
-
-
-def analyze_chunk(
-    chunk: list[Article], predictor: Predictor, gazetteer: Gazetteer
-) -> list[Analysis]:
-    """The articles' sentences go through the predictor together, as batched as it can."""
-    split = [split_sentences(article.text) for article in chunk]
-    predictions = predictor.predict([s.text for sentences in split for s in sentences])
-    analyses, start = [], 0
-    for sentences in split:
-        mine = predictions[start : start + len(sentences)]
-        analyses.append(analyze(sentences, mine, predictor.labels, gazetteer))
-        start += len(sentences)
-    return analyses
-
-
-def articles_rows(
-    chunk: list[Article], predictor: Predictor, gazetteer: Gazetteer
-) -> list[dict[str, Any]]:
-    """The output rows of ``chunk``, one per sentence: what both engines write."""
-    return [
-        row
-        for article, analysis in zip(chunk, analyze_chunk(chunk, predictor, gazetteer), strict=True)
-        for row in sentence_rows(article.id, analysis)
-    ]
-
-
-def sentence_rows(document: str, analysis: Analysis) -> list[dict[str, Any]]:
-    """A row per sentence, keyed by (document, sentence): the COLUMNS and every label's score."""
-    return [
-        {
-            "document": document,
-            "sentence": s.id,
-            "start": s.start,
-            "end": s.end,
-            "label": s.label,
-            "score": s.scores[s.label],
-            "actor": s.actor,
-            "truncated": s.truncated,
-            "text": s.text,
-            "scores": s.scores,
-        }
-        for s in analysis.sentences
-    ]
 
 
 def read_articles(files: Iterable[Path], text_column: str, id_column: str) -> Iterator[Article]:

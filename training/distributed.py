@@ -1,7 +1,7 @@
 """``stance-analyze --engine ray``: the single-process rows, computed on a Ray cluster.
 
 Ray Data reads the archive (JSON Lines, CSV or Parquet; files are read in parallel), an actor
-pool turns batches of articles into sentence rows with :func:`training.analyze.articles_rows`
+pool turns batches of articles into sentence rows with :func:`training.rows.articles_rows`
 (the single-process path's function, so both give the same rows), each actor loading the
 predictor once, and the rows are written as Parquet or JSON Lines files into a directory.
 ``--address`` joins an existing cluster (``auto``, ``host:port`` or ``ray://host:10001``);
@@ -28,8 +28,8 @@ import pyarrow as pa
 
 from stance.actors import Gazetteer
 from stance.predictor import Precision, Predictor
-from training.analyze import Article, articles_rows
 from training.errors import TrainingError
+from training.rows import Article, articles_rows
 
 if TYPE_CHECKING:
     import ray.data
@@ -97,7 +97,7 @@ class Scorer:
 
 
 def row_schema(labels: Sequence[str]) -> pa.Schema:
-    """The rows of :func:`training.analyze.sentence_rows` as Arrow types."""
+    """The rows of :func:`training.rows.sentence_rows` as Arrow types."""
     return pa.schema(
         [
             ("document", pa.string()),
