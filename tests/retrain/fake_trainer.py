@@ -1,7 +1,8 @@
 """A stand-in for ``stance-train`` that prints what it prints and writes what it writes, at once.
 
 Arguments after the service's own: ``--outcome promote|refuse|fail``, ``--version NAME``,
-``--hold PATH`` (wait until PATH exists before finishing), ``--lines N`` (extra log lines).
+``--hold PATH`` (wait until PATH exists before finishing; an outcome written in it overrides
+``--outcome``), ``--lines N`` (extra log lines).
 Written as an executable script by the ``fake_trainer`` fixture.
 """
 
@@ -35,6 +36,7 @@ def main() -> int:
         say(f"extra line {number}")
     if args.hold is not None:
         hold(args.hold)
+        args.outcome = args.hold.read_text().strip() or args.outcome
     if args.outcome == "fail":
         sys.stderr.write("error: 2 problems in the labels; fix them and retry\n")
         return 2
