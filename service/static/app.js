@@ -15,7 +15,7 @@ const access = document.getElementById("access");
 async function checkAccess() {
   const admin = Boolean(adminToken());
   document.body.classList.toggle("read-only", !admin);
-  for (const button of document.querySelectorAll("button.admin")) button.disabled = !admin || button.hasAttribute("data-off");
+  for (const button of document.querySelectorAll("button.admin")) button.disabled = !admin;
   if (!admin) {
     say(access, READ_ONLY, "warning");
     await refreshVersions();

@@ -72,7 +72,7 @@ function versionRow(version) {
     el("td", {}, details(version)),
     el("td", {}, el("button", {
       type: "button",
-      class: "admin rollback",
+      class: "rollback",
       disabled: version.current || Boolean(version.error),
       "aria-label": `Roll back to ${version.version}`,
       onclick: () => rollback(version.version),
