@@ -45,6 +45,12 @@ def test_the_page_forbids_inline_and_foreign_script(client: TestClient) -> None:
     assert directives["connect-src"] == ["'self'"]
 
 
+def test_the_page_read_from_static_has_the_same_policy(client: TestClient) -> None:
+    page = client.get("/").headers["content-security-policy"]
+
+    assert client.get("/static/index.html").headers["content-security-policy"] == page
+
+
 def test_the_page_has_no_inline_script(client: TestClient) -> None:
     html = client.get("/").text
 
