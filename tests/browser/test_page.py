@@ -256,6 +256,20 @@ def test_the_page_asks_nothing_of_another_host(page: Page, site: Site) -> None:
     assert [url for url in requested if not url.startswith((site.url, "blob:", "data:"))] == []
 
 
+INJECT_INLINE_SCRIPT = """
+const script = document.createElement("script");
+script.textContent = "window.inlineRan = true";
+document.body.append(script);
+return window.inlineRan === true;
+"""
+
+
+def test_the_browser_refuses_inline_script_on_the_page(page: Page) -> None:
+    page.open()
+
+    assert page.driver.execute_script(INJECT_INLINE_SCRIPT) is False
+
+
 def test_the_page_is_sent_with_a_content_security_policy(site: Site) -> None:
     policy = httpx.get(site.url + "/", timeout=10).headers["content-security-policy"]
 
