@@ -106,6 +106,11 @@ def warm_up(model: BenchModel, gazetteer: Gazetteer, texts: Sequence[str], scrat
     engine_seconds(model, gazetteer, source, scratch / "warm-up" / "out", workers=1, cores=1)
 
 
+def per_round(baseline: Sequence[float], seconds: Sequence[float]) -> str:
+    """Each round's ratio: how far other work on the machine moved the figures."""
+    return ", ".join(f"{b / s:.2f}x" for b, s in zip(baseline, seconds, strict=True))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.distributed", description=__doc__)
     parser.add_argument("--models-dir", type=Path, default=REPO_ROOT / "models")
@@ -144,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         f"median of {args.rounds} rounds"
     ]
     lines += [
-        f"{name}: {rate:.0f} sentences/s, {rate / baseline:.2f}x one process"
+        f"{name}: {rate:.0f} sentences/s, {rate / baseline:.2f}x one process "
+        f"(per round: {per_round(seconds['one process'], seconds[name])})"
         for name, rate in rates.items()
     ]
     lines.append("target: ray with 2 workers >= 0.8x one process")
