@@ -119,6 +119,17 @@ def test_image_classifies_with_a_label_of_its_model(
 
 
 @pytest.mark.slow
+def test_image_serves_the_page_and_its_scripts_from_the_installed_package(
+    served_image: Server,
+) -> None:
+    page = httpx.get(f"{served_image.url}/")
+    script = httpx.get(f"{served_image.url}/static/app.js")
+
+    assert page.status_code == script.status_code == 200
+    assert "Classify and read" in page.text
+
+
+@pytest.mark.slow
 def test_healthcheck_passes_on_the_running_image(
     served_image: Server, replayed_image: ReplayedImage
 ) -> None:
