@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -79,7 +78,9 @@ def parser() -> argparse.ArgumentParser:
         "--address", help="an existing Ray cluster (auto, HOST:PORT, ray://HOST:10001)"
     )
     engine.add_argument(
-        "--workers", type=positive, help="actors that classify (default: cores / --worker-cpus)"
+        "--workers",
+        type=positive,
+        help="actors that classify (default: the cluster's cores less one, / --worker-cpus)",
     )
     engine.add_argument(
         "--worker-cpus", type=positive, default=1, help="cores per actor (default: 1)"
@@ -143,7 +144,7 @@ def run_on_ray(args: argparse.Namespace, model: Path, gazetteer: Gazetteer) -> i
         text_column=args.text_column,
         id_column=args.id_column,
         articles_per_batch=args.articles_per_batch,
-        workers=args.workers or max(1, (os.cpu_count() or 1) // args.worker_cpus),
+        workers=args.workers,
         worker_cpus=args.worker_cpus,
         address=args.address,
         progress=not args.no_progress,

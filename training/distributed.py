@@ -17,9 +17,10 @@ in its file, the single-process path's fallback id, is not known to a parallel r
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,7 +55,9 @@ class Job:
     text_column: str = "text"
     id_column: str = "id"
     articles_per_batch: int = 32
-    workers: int = 2
+    workers: int | None = None
+    """Actors; by default one per ``worker_cpus`` of the cluster, less a core for the light
+    reading and writing tasks (on a local cluster: of this machine, which adds that core)."""
     worker_cpus: int = 1
     address: str | None = None
     progress: bool = False
@@ -214,6 +217,7 @@ def run(job: Job, on_batch: BatchHook | None = None) -> Done:
     if started_here:
         start_cluster(job)
     try:
+        job = replace(job, workers=job.workers or cluster_workers(job.worker_cpus))
         configure_progress(job.progress)
         start = time.perf_counter()
         try:
@@ -236,8 +240,16 @@ def start_cluster(job: Job) -> None:
     if job.address:
         ray.init(address=job.address, log_to_driver=False)
     else:
-        cpus = job.workers * job.worker_cpus + 1
+        workers = job.workers or max(1, (os.cpu_count() or 1) // job.worker_cpus)
+        cpus = workers * job.worker_cpus + 1
         ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False)
+
+
+def cluster_workers(worker_cpus: int) -> int:
+    import ray
+
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    return max(1, (cpus - 1) // worker_cpus)
 
 
 def configure_progress(progress: bool) -> None:
