@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pyarrow
+import pyarrow.csv
 import pyarrow.parquet
 import pytest
 import ray
@@ -100,6 +102,26 @@ def test_the_ray_engine_gives_the_single_process_rows(
         }
         assert other["score"] == pytest.approx(row["score"], abs=1e-5)
         assert other["scores"] == pytest.approx(row["scores"], abs=1e-5)
+
+
+def test_csv_and_parquet_archives_are_read_together(
+    analyze: Analyze, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    texts = passages()[:6]
+    csv_file, parquet_file = tmp_path / "a.csv", tmp_path / "b.parquet"
+    rows = [{"id": i, "text": text} for i, text in enumerate(texts[:3])]
+    pyarrow.csv.write_csv(pyarrow.Table.from_pylist(rows), csv_file)
+    rows = [{"id": f"b{i}", "text": text} for i, text in enumerate(texts[3:])]
+    pyarrow.parquet.write_table(pyarrow.Table.from_pylist(rows), parquet_file)
+    out = tmp_path / "rows"
+
+    code = analyze(str(csv_file), str(parquet_file), "--engine", "ray", "--out", str(out))
+
+    documents = pyarrow.parquet.read_table(out)["document"].to_pylist()
+    assert code == 0
+    assert set(documents) == {"0", "1", "2", "b0", "b1", "b2"}
+    assert len(documents) == sum(len(split_sentences(text)) for text in texts)
+    assert f"6 articles, {len(documents)} sentences in" in capsys.readouterr().err
 
 
 class KillOnce:
