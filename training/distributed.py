@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 OUTPUT_FORMATS = ("parquet", "jsonl")
 INPUT_SUFFIXES = (".jsonl", ".csv", ".parquet")
 LIGHT_TASK_CPUS = 0.25
-"""Reading and writing are light beside the model: they share a core with a worker."""
+"""Reading and writing are light beside the model: their tasks share the core that the
+default number of workers leaves out."""
 
 BatchHook = Callable[[], None]
 
