@@ -44,7 +44,12 @@ def parser() -> argparse.ArgumentParser:
         description="Split articles into sentences and give each its stance and actor.",
         epilog="exit codes: 0 success, 2 usage error",
     )
-    main.add_argument("files", nargs="+", type=Path, help=".txt (one article), .jsonl or .csv")
+    main.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        help=".txt (one article), .jsonl or .csv; --engine ray also .parquet",
+    )
     main.add_argument("--out", type=Path, help="write here instead of stdout")
     main.add_argument(
         "--format",

@@ -1,6 +1,7 @@
 """``stance-analyze --engine ray``: the single-process rows, computed on a Ray cluster.
 
-Ray Data reads the archive (JSON Lines, CSV or Parquet; files are read in parallel), an actor
+Ray Data reads the archive (plain text, one article a file with its name as id, JSON Lines,
+CSV or Parquet; files are read in parallel), an actor
 pool turns batches of articles into sentence rows with :func:`training.rows.articles_rows`
 (the single-process path's function, so both give the same rows), each actor loading the
 predictor once, and the rows are written as Parquet or JSON Lines files into a directory.
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     import ray.data
 
 OUTPUT_FORMATS = ("parquet", "jsonl")
-INPUT_SUFFIXES = (".jsonl", ".csv", ".parquet")
+INPUT_SUFFIXES = (".txt", ".jsonl", ".csv", ".parquet")
 LIGHT_TASK_CPUS = 0.25
 """Reading and writing are light beside the model: their tasks share the core that the
 default number of workers leaves out."""
@@ -142,20 +143,46 @@ def articles_table(batch: pa.Table, text_column: str, id_column: str) -> pa.Tabl
     return pa.table({"id": pa.array(ids, pa.string()), "text": pa.array(texts, pa.string())})
 
 
-def read(files: Sequence[Path]) -> ray.data.Dataset:
-    import ray.data
-
-    readers = {
-        ".jsonl": lambda paths: ray.data.read_json(paths, lines=True, **light()),
-        ".csv": lambda paths: ray.data.read_csv(paths, **light()),
-        ".parquet": lambda paths: ray.data.read_parquet(paths, **light()),
-    }
+def read(job: Job) -> ray.data.Dataset:
+    """``job``'s articles as (id, text) batches, whatever files they come from."""
     parts = [
-        readers[suffix]([str(path) for path in files if path.suffix == suffix])
+        read_part(suffix, [str(path) for path in job.files if path.suffix == suffix], job)
         for suffix in INPUT_SUFFIXES
-        if any(path.suffix == suffix for path in files)
+        if any(path.suffix == suffix for path in job.files)
     ]
     return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+
+
+def read_part(suffix: str, paths: list[str], job: Job) -> ray.data.Dataset:
+    import ray.data
+
+    if suffix == ".txt":
+        files = ray.data.read_binary_files(paths, **light())
+        return files.map_batches(whole_files, batch_format="pyarrow", num_cpus=LIGHT_TASK_CPUS)
+    readers: dict[str, Callable[..., ray.data.Dataset]] = {
+        ".jsonl": partial(ray.data.read_json, lines=True),
+        ".csv": ray.data.read_csv,
+        ".parquet": ray.data.read_parquet,
+    }
+    return readers[suffix](paths, **light()).map_batches(
+        partial(articles_table, text_column=job.text_column, id_column=job.id_column),
+        batch_format="pyarrow",
+        batch_size=None,
+        num_cpus=LIGHT_TASK_CPUS,
+    )
+
+
+def whole_files(batch: pa.Table) -> pa.Table:
+    """One article per ``.txt`` file, its id the file's name, as in the single-process path."""
+    paths = batch.column("path").to_pylist()
+    texts = []
+    for path, content in zip(paths, batch.column("bytes").to_pylist(), strict=True):
+        try:
+            texts.append(content.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise TrainingError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    ids = [Path(path).name for path in paths]
+    return pa.table({"id": pa.array(ids, pa.string()), "text": pa.array(texts, pa.string())})
 
 
 def light() -> dict[str, Any]:
@@ -166,13 +193,7 @@ def pipeline(job: Job, on_batch: BatchHook | None = None) -> ray.data.Dataset:
     """The rows of ``job``'s articles, not yet computed."""
     import ray.data
 
-    articles = read(job.files).map_batches(
-        partial(articles_table, text_column=job.text_column, id_column=job.id_column),
-        batch_format="pyarrow",
-        batch_size=None,
-        num_cpus=LIGHT_TASK_CPUS,
-    )
-    return articles.map_batches(
+    return read(job).map_batches(
         Scorer,
         fn_constructor_kwargs={
             "model": job.model,

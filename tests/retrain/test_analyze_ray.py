@@ -104,6 +104,21 @@ def test_the_ray_engine_gives_the_single_process_rows(
         assert other["scores"] == pytest.approx(row["scores"], abs=1e-5)
 
 
+def test_plain_text_articles_give_the_single_process_rows(
+    analyze: Analyze, repo_root: Path, tmp_path: Path
+) -> None:
+    seeds = [str(path) for path in sorted((repo_root / "seeds").glob("*.txt"))]
+    single, on_ray = tmp_path / "single.jsonl", tmp_path / "ray"
+
+    assert analyze(*seeds, "--out", str(single)) == 0
+    assert analyze(*seeds, "--out", str(on_ray), "--format", "jsonl", "--engine", "ray") == 0
+
+    expected, got = keyed(jsonl_rows(single)), keyed(jsonl_rows(on_ray))
+    assert {document for document, _ in got} == {Path(seed).name for seed in seeds}
+    assert got.keys() == expected.keys()
+    assert all(got[key]["label"] == row["label"] for key, row in expected.items())
+
+
 def test_csv_and_parquet_archives_are_read_together(
     analyze: Analyze, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
