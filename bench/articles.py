@@ -166,13 +166,18 @@ def covering(split: Sequence[Sentence], span: tuple[int, int]) -> int:
     return max(range(len(split)), key=overlaps.__getitem__)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.articles", description=__doc__)
+def archive_parser(prog: str, description: str | None, rounds: int) -> argparse.ArgumentParser:
+    """The options of the benches that run an archive of held-out passages."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--models-dir", type=Path, default=REPO_ROOT / "models")
     parser.add_argument("--labels-dir", type=Path, default=REPO_ROOT / "labels")
     parser.add_argument("--articles", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=ROUNDS)
-    args = parser.parse_args(argv)
+    parser.add_argument("--rounds", type=int, default=rounds)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = archive_parser("python -m bench.articles", __doc__, ROUNDS).parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     with tempfile.TemporaryDirectory() as scratch:
         paths = Paths(args.models_dir, args.labels_dir, Path(scratch), Path(scratch) / "r.md")

@@ -17,7 +17,6 @@ figures, the median of the rounds, and the cores other processes kept busy; like
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -29,8 +28,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
-from bench.articles import archive, passages
-from bench.config import REPO_ROOT
+from bench.articles import archive, archive_parser, passages
 from bench.machine import busy_cores
 from bench.models import BenchModel, resolve_model
 from stance.actors import FILE_NAME, Gazetteer
@@ -112,12 +110,7 @@ def per_round(baseline: Sequence[float], seconds: Sequence[float]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.distributed", description=__doc__)
-    parser.add_argument("--models-dir", type=Path, default=REPO_ROOT / "models")
-    parser.add_argument("--labels-dir", type=Path, default=REPO_ROOT / "labels")
-    parser.add_argument("--articles", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=ROUNDS)
-    args = parser.parse_args(argv)
+    args = archive_parser("python -m bench.distributed", __doc__, ROUNDS).parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     import ray
 
