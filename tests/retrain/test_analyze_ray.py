@@ -19,6 +19,7 @@ import pytest
 import ray
 
 from bench.articles import passages
+from bench.distributed import write_archive
 from stance.actors import Gazetteer
 from stance.sentences import split_sentences
 from tests.conftest import TrainedStore
@@ -59,10 +60,7 @@ def ray_resource_warnings_ignored() -> Iterator[None]:
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The held-out passages as articles with ids: 40 articles, 385 sentences."""
-    path = tmp_path_factory.mktemp("archive") / "archive.jsonl"
-    lines = [json.dumps({"id": f"p{i}", "text": text}) for i, text in enumerate(passages())]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return write_archive(passages(), tmp_path_factory.mktemp("archive"))
 
 
 @pytest.fixture
