@@ -20,6 +20,7 @@ from stance.labels import (
     Example,
     Located,
     NearDuplicateIndex,
+    counts,
     normalise,
     parse_record,
     read_corpus,
@@ -53,7 +54,8 @@ def add_examples(
 
 def label_counts(labels_dir: Path, incoming: Path) -> Counter[str]:
     """Examples per label in the corpus, ``incoming`` included wherever it lies."""
-    return Counter(item.example.label for item in _current_corpus(Path(labels_dir), Path(incoming)))
+    corpus = _current_corpus(Path(labels_dir), Path(incoming))
+    return counts((item.example for item in corpus), "label")
 
 
 def _current_corpus(labels_dir: Path, incoming: Path) -> list[Located]:
