@@ -24,6 +24,7 @@ from transformers import (
 from training.config import TrainConfig
 from training.errors import TrainingError
 from training.evaluate import macro_f1, predict_logits
+from training.frozen import FrozenOutputs, memoise_frozen_layers, restore_frozen_layers
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +191,7 @@ class FineTuner:
     base_path: str
     labels: Sequence[str]
     progress: bool = True
+    frozen_outputs: FrozenOutputs = field(default_factory=FrozenOutputs)
 
     def train(self, train: Dataset, dev: Dataset) -> TrainedModel:
         """Early stopping on dev chooses the number of epochs; with ``config.refit``, a fresh
@@ -217,6 +219,7 @@ class FineTuner:
                     break
         stopping.restore(loop.model)
         dev_logits = self.logits(loop, dev)
+        restore_frozen_layers(loop.model)
         move(loop.model, "cpu")
         return TrainedModel(
             loop.model, loop.tokenizer, dev_logits, history, stopping.best_epoch, loop.steps
@@ -239,6 +242,7 @@ class FineTuner:
                 if loop.done:
                     break
         loop.model.eval()
+        restore_frozen_layers(loop.model)
         move(loop.model, "cpu")
         return loop.model, RefitRecord(epochs, len(data), loop.steps, losses)
 
@@ -247,6 +251,8 @@ class FineTuner:
         set_seed(self.config.seed)
         model, tokenizer = load_base(self.base_path, self.labels)
         freeze_lower_layers(model, self.config.freeze_layers)
+        if self.config.freeze_layers:
+            memoise_frozen_layers(model, self.config.freeze_layers, self.frozen_outputs)
         move(model, self.config.resolved_device())
         texts, targets = list(data["text"]), list(data["label"])
         total = -(-len(texts) // self.config.batch_size) * self.config.epochs
@@ -289,7 +295,9 @@ def move(model: torch.nn.Module, device: str) -> None:
 
 
 def freeze_lower_layers(model: PreTrainedModel, layers: int) -> None:
-    """Stop gradients at the embeddings and the ``layers`` lowest encoder layers."""
+    """Stop gradients at the embeddings and the ``layers`` lowest encoder layers. Weights the
+    encoder shares across its layers (MPNet's relative position bias) are frozen too: a
+    gradient to them would run the backward pass down through every frozen layer."""
     if not layers:
         return
     encoder: Any = model.base_model
@@ -300,6 +308,9 @@ def freeze_lower_layers(model: PreTrainedModel, layers: int) -> None:
         )
     for module in [encoder.embeddings, *stack[:layers]]:
         module.requires_grad_(False)
+    for name, weight in encoder.encoder.named_parameters():
+        if not name.startswith("layer."):
+            weight.requires_grad_(False)
 
 
 def make_optimiser(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
