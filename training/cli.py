@@ -18,7 +18,14 @@ from pydantic import ValidationError
 from stance.artifact import ArtifactError, Serving
 from stance.labels import LabelFileError, load_examples, split
 from stance.registry import ModelStore
-from training.config import PipelineSettings, TrainConfig, config_fields, get_settings
+from training.config import (
+    RECIPES,
+    PipelineSettings,
+    TrainConfig,
+    config_fields,
+    get_settings,
+    recipe_config,
+)
 from training.data import count_labels, present_labels
 from training.errors import TrainingError
 
@@ -97,21 +104,33 @@ def settings_from(args: argparse.Namespace) -> PipelineSettings:
 
 
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per TrainConfig field, with the field's help and default."""
+    """``--recipe``, then one flag per TrainConfig field, with the field's help and the default
+    recipe's value; a flag that is given overrides the recipe's value."""
     group = parser.add_argument_group("training config")
+    group.add_argument(
+        "--recipe",
+        choices=list(RECIPES),
+        default="default",
+        help="named starting point: default (all-mpnet-base-v2), minilm (all-MiniLM-L6-v2, "
+        "refit), fast (all-MiniLM-L6-v2, no refit, 2 epochs); the flags below override it",
+    )
     for name, kind, default, help_text in config_fields():
         flag = "--" + name.replace("_", "-")
         described = f"{help_text} (default: {default})"
         if kind is bool:
             group.add_argument(
-                flag, action=argparse.BooleanOptionalAction, default=default, help=described
+                flag,
+                action=argparse.BooleanOptionalAction,
+                default=argparse.SUPPRESS,
+                help=described,
             )
         else:
-            group.add_argument(flag, type=kind, default=default, help=described)
+            group.add_argument(flag, type=kind, default=argparse.SUPPRESS, help=described)
 
 
 def config_from(args: argparse.Namespace) -> TrainConfig:
-    return TrainConfig(**{name: getattr(args, name) for name, *_ in config_fields()})
+    given = {name: getattr(args, name) for name, *_ in config_fields() if hasattr(args, name)}
+    return recipe_config(args.recipe, **given)
 
 
 def configure_logging() -> None:

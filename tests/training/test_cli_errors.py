@@ -10,7 +10,7 @@ import pytest
 
 from training.cli import evaluate_main, train_main, validate_main
 
-FAST = ["--max-steps", "1", "--max-length", "16", "--no-progress"]
+FAST = ["--recipe", "fast", "--max-steps", "1", "--max-length", "16", "--no-progress"]
 
 
 def error_line(capsys: pytest.CaptureFixture[str]) -> str:

@@ -4,18 +4,39 @@ import pytest
 
 from training.cli import train_parser
 from training.config import (
+    RECIPES,
     PipelineSettings,
     TrainConfig,
     config_fields,
     get_settings,
+    recipe_config,
 )
 from training.errors import TrainingError
 
 
 def test_defaults_are_valid() -> None:
     config = TrainConfig()
-    assert config.base_model == "default"
+    assert config.base_model == "all-mpnet-base-v2"
     assert config.max_steps == 0
+
+
+@pytest.mark.parametrize("recipe", list(RECIPES))
+def test_every_recipe_is_a_valid_config(recipe: str) -> None:
+    assert isinstance(recipe_config(recipe), TrainConfig)
+
+
+def test_an_unknown_recipe_names_the_known_ones() -> None:
+    with pytest.raises(TrainingError, match="unknown recipe 'huge': choose one of default, minilm"):
+        recipe_config("huge")
+
+
+def test_a_flag_overrides_the_recipe() -> None:
+    from training.cli import config_from
+
+    args = train_parser().parse_args(["--recipe", "fast", "--epochs", "4", "--no-int8"])
+    config = config_from(args)
+    assert (config.base_model, config.refit) == ("all-MiniLM-L6-v2", False)
+    assert (config.epochs, config.int8) == (4, False)
 
 
 @pytest.mark.parametrize(

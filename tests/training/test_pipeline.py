@@ -311,6 +311,8 @@ def test_ctrl_c_leaves_the_store_untouched(
     result = store_with_current.root / "result.json"
     argv = ["--labels-dir", str(small_labels_dir), "--models-dir", str(store_with_current.root)]
     argv += [
+        "--recipe",
+        "minilm",
         "--max-steps",
         "1",
         "--max-length",
@@ -347,7 +349,8 @@ def test_cross_validation_reports_mean_and_sd(
 ) -> None:
     result = tmp_path / "cv.json"
     argv = ["--labels-dir", str(small_labels_dir), "--models-dir", str(tmp_path / "models")]
-    argv += ["--cv", "2", "--max-steps", "1", "--max-length", "16", "--no-progress"]
+    argv += ["--cv", "2", "--recipe", "minilm", "--max-steps", "1", "--max-length", "16"]
+    argv += ["--no-progress"]
     assert train_main([*argv, "--result-json", str(result)]) == 0
     cv = json.loads(result.read_text())["cv"]
     assert len(cv["fine_tuned"]["folds"]) == len(cv["baseline"]["folds"]) == 2
