@@ -34,7 +34,7 @@ from bench.report import write_report
 from bench.results import Results
 from bench.servers import run_naive, run_service
 from bench.texts import TextSample, load_sample
-from bench.throughput import model_throughput
+from bench.throughput import beside_throughput, model_throughput
 from bench.train_time import time_training
 from stance.artifact import ArtifactError
 from stance.predictor import Precision
@@ -59,6 +59,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(DEFAULT_SECTIONS))
     parser.add_argument("--train", action="store_true", help="also time the default training")
+    parser.add_argument(
+        "--beside",
+        type=Path,
+        metavar="MODELS_DIR",
+        help="also time the predictor of this store's current model (say, all-MiniLM-L6-v2 "
+        "beside an all-mpnet-base-v2 default) in the same run, to print beside the measured one",
+    )
     parser.add_argument("--no-onnx", action="store_true", help="skip the ONNX Runtime variants")
     return parser.parse_args(argv)
 
@@ -85,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(OFFLINE_ENV)
     config = QUICK if args.quick else FULL
     config = replace(config, onnx=config.onnx and not args.no_onnx)
-    paths = Paths(args.models_dir, args.labels_dir, args.out, args.results)
+    paths = Paths(args.models_dir, args.labels_dir, args.out, args.results, args.beside)
     sections = set(args.sections) | ({"train"} if args.train else set())
     precision = args.precision or service_default_precision()
     try:
@@ -136,6 +143,11 @@ def section_runners(config: BenchConfig, paths: Paths, sample: TextSample) -> di
             r.model.path, r.precision, r.model.max_length, texts, config
         )
 
+    def beside(r: Results) -> None:
+        if paths.beside_models_dir is None:
+            return
+        r.beside = beside_throughput(paths.beside_models_dir, r.precision, texts, config)
+
     def precision(r: Results) -> None:
         r.precisions = compare_precisions(
             r.model.path,
@@ -153,6 +165,7 @@ def section_runners(config: BenchConfig, paths: Paths, sample: TextSample) -> di
     return {
         "limit": limit,
         "model": model,
+        "beside": beside,
         "precision": precision,
         "service": lambda r: run_service(r, config, paths, texts),
         "naive": lambda r: run_naive(r, config, paths, texts),

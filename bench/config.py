@@ -7,7 +7,7 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
-SECTIONS = ("limit", "model", "precision", "service", "naive", "train")
+SECTIONS = ("limit", "model", "beside", "precision", "service", "naive", "train")
 DEFAULT_SECTIONS = tuple(s for s in SECTIONS if s != "train")
 
 
@@ -76,6 +76,7 @@ class Paths:
     labels_dir: Path
     out_dir: Path
     results: Path
+    beside_models_dir: Path | None = None
 
     @property
     def plot(self) -> Path:

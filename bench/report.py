@@ -36,6 +36,7 @@ def render(results: Results, plot_name: str) -> str:
         header,
         targets,
         throughput,
+        beside,
         lambda r: service(r, plot_name),
         batch,
         startup,
@@ -112,6 +113,33 @@ def throughput(r: Results) -> str:
         "pipeline ms/batch",
     ]
     return "## 1. Model throughput (in process)\n\n" + table(headers, rows)
+
+
+def beside(r: Results) -> str:
+    if r.beside is None:
+        return ""
+    ours = {row.batch_size: row for row in r.throughput if row.path.startswith("predictor")}
+    rows = [
+        [
+            other.batch_size,
+            f"{ours[other.batch_size].ms_per_batch:.1f}" if other.batch_size in ours else "—",
+            f"{other.ms_per_batch:.1f}",
+            f"{ours[other.batch_size].sentences_per_s:.1f}" if other.batch_size in ours else "—",
+            f"{other.sentences_per_s:.1f}",
+        ]
+        for other in r.beside.rows
+    ]
+    headers = [
+        "batch",
+        f"`{r.model.version}` ms/batch",
+        f"`{r.beside.version}` ms/batch",
+        f"`{r.model.version}` sent/s",
+        f"`{r.beside.version}` sent/s",
+    ]
+    return (
+        f"### Beside: `{r.beside.version}` ({r.beside.base_model}), same run, same texts, "
+        f"predictor `{r.precision}`\n\n" + table(headers, rows)
+    )
 
 
 def service(r: Results, plot_name: str) -> str:

@@ -12,7 +12,7 @@ from bench.machine import Machine
 from bench.models import BenchModel
 from bench.paired import LonePair, PeakPair
 from bench.precision import Variant
-from bench.throughput import ThroughputRow
+from bench.throughput import Beside, ThroughputRow
 from bench.train_time import TrainResult
 from stance.predictor import Precision
 
@@ -40,6 +40,7 @@ class Results:
     load_by_section: dict[str, float] = field(default_factory=dict)
     limit: Limit | None = None
     throughput: list[ThroughputRow] = field(default_factory=list)
+    beside: Beside | None = None
     precisions: list[Variant] = field(default_factory=list)
     startups: list[Startup] = field(default_factory=list)
     load: list[LoadResult] = field(default_factory=list)

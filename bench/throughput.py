@@ -75,5 +75,33 @@ def model_throughput(
     ]
 
 
+@dataclass(frozen=True)
+class Beside:
+    """Another model's predictor, timed in the same run: batch 1 and the largest batch."""
+
+    version: str
+    base_model: str
+    rows: list[ThroughputRow]
+
+
+def beside_throughput(
+    models_dir: Path, precision: Precision, texts: Sequence[str], config: BenchConfig
+) -> Beside:
+    from stance.artifact import read_metadata
+    from stance.registry import ModelStore
+
+    path = ModelStore(models_dir).current_path()
+    if path is None:
+        raise FileNotFoundError(f"{models_dir} has no current model to time beside")
+    metadata = read_metadata(path)
+    sizes = (min(config.batch_sizes), max(config.batch_sizes))
+    classify = predictor_classifier(path, precision, sizes[-1])
+    rows = [
+        measure(f"beside {precision}", classify, texts[: config.sentences_for(size)], size, 3)
+        for size in sizes
+    ]
+    return Beside(metadata.version, metadata.base_model, rows)
+
+
 def best(rows: Sequence[ThroughputRow], path_prefix: str) -> ThroughputRow:
     return max((r for r in rows if r.path.startswith(path_prefix)), key=lambda r: r.sentences_per_s)
