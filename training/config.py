@@ -153,22 +153,17 @@ class TrainConfig:
         return asdict(self)
 
 
+MINILM_RECIPE: dict[str, Any] = {
+    "base_model": MINILM,
+    "learning_rate": 1e-4,
+    "epochs": 3,
+    "refit": True,
+    "freeze_layers": 0,
+}
 RECIPES: dict[str, dict[str, Any]] = {
     "default": {},
-    "minilm": {
-        "base_model": MINILM,
-        "learning_rate": 1e-4,
-        "epochs": 3,
-        "refit": True,
-        "freeze_layers": 0,
-    },
-    "fast": {
-        "base_model": MINILM,
-        "learning_rate": 1e-4,
-        "epochs": 2,
-        "refit": False,
-        "freeze_layers": 0,
-    },
+    "minilm": MINILM_RECIPE,
+    "fast": {**MINILM_RECIPE, "epochs": 2, "refit": False},
 }
 """Named starting points for a TrainConfig: 'default' is the field defaults (all-mpnet-base-v2,
 the recipe that won on held-out real reporting within the training budget); 'minilm' is the
