@@ -49,6 +49,11 @@ class SplitZipModel:
     def label(self) -> str:
         return f"{self.packages[0]} .. {self.packages[-1]}"
 
+    @property
+    def package(self) -> str:
+        """The part whose version stands for the model's (all parts share one)."""
+        return self.packages[0]
+
     def path(self, cache_dir: Path) -> Path:
         target = cache_dir / self.directory
         if not (target / "config.json").is_file():

