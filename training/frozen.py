@@ -29,6 +29,13 @@ class FrozenOutputs:
         self.returns_tuple = False
 
     def remember_inputs(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> None:
+        """Key each sentence of the batch by its token ids. The key drops the padding and the
+        stored output is read back from position 0, so the padding must be on the right."""
+        if not torch.equal(attention_mask.cummin(dim=1).values, attention_mask):
+            raise ValueError(
+                "frozen layers are stored per sentence only for right-padded batches; "
+                "set the tokenizer's padding_side to 'right' or train with --freeze-layers 0"
+            )
         self.current = [
             tuple(ids[mask.bool()].tolist())
             for ids, mask in zip(input_ids.cpu(), attention_mask.cpu(), strict=True)

@@ -87,6 +87,15 @@ def test_a_batch_padded_otherwise_reads_the_same_outputs() -> None:
     assert torch.allclose(logits(model, narrower), plain[[1, 0]], atol=1e-6)
 
 
+def test_a_left_padded_batch_is_refused() -> None:
+    model = tiny_bert()
+    memoise_frozen_layers(model, 2, FrozenOutputs())
+    inputs = batch([5, 3])
+    inputs["attention_mask"] = inputs["attention_mask"].flip(1)
+    with pytest.raises(ValueError, match="right-padded"):
+        logits(model, inputs)
+
+
 @pytest.mark.parametrize("make", MODELS)
 def test_restoring_gives_back_the_real_model(make: Callable[[], PreTrainedModel]) -> None:
     model = make()
