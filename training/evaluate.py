@@ -293,7 +293,9 @@ def score_predictor(
     """:func:`score_on` for a loaded predictor."""
     keep = [i for i, e in enumerate(test) if e.label in predictor.labels]
     if not keep:
-        raise TrainingError(f"the test split has no examples of {', '.join(predictor.labels)}")
+        raise TrainingError(
+            f"no sentence to score has a label this model answers ({', '.join(predictor.labels)})"
+        )
     known = [test[i] for i in keep]
     logits = predictor.logits([e.text for e in known])
     probabilities = softmax(logits, predictor.temperature)
@@ -321,10 +323,11 @@ def score_held_out(
     """The predictor and the TF-IDF baseline on held-out sentences, leaving out those that are
     in the corpus or within a couple of words of one: a model scored on what it trained on looks
     better than it is. The baseline is fitted on the training side of the corpus's fixed split,
-    as ``stance-train`` fits it."""
+    as ``stance-train`` fits it, on the labels the predictor answers (a three-label version
+    meets a three-label baseline)."""
     fresh = unseen(held_out, corpus)
     metrics = score_predictor(predictor, fresh)
     scored = [e for e in fresh if e.label in predictor.labels]
-    train, _ = split(corpus)
+    train = [e for e in split(corpus)[0] if e.label in predictor.labels]
     baseline = baseline_metrics(train, scored, predictor.labels, predictor.metadata.seed)
     return {**metrics, "skipped_in_labels": len(held_out) - len(fresh), "baseline": baseline}

@@ -208,11 +208,17 @@ def in_memory_predictor(
 def score_held_out_files(
     predictor: Predictor, labels_dir: Path, splits: Splits
 ) -> dict[str, dict[str, Any]]:
-    """The new model and the baseline on each file of ``labels/held_out/``."""
+    """The new model and the baseline on each file of ``labels/held_out/`` that holds a label
+    the model answers: a three-label model passes over a file of ``none`` sentences."""
     corpus = [*splits.train_pool, *splits.test]
-    return {
-        path.name: score_held_out(predictor, load_file(path), corpus)
+    files = {
+        path.name: load_file(path)
         for path in sorted((Path(labels_dir) / HELD_OUT_DIR).glob("*.jsonl"))
+    }
+    return {
+        name: score_held_out(predictor, examples, corpus)
+        for name, examples in files.items()
+        if any(e.label in predictor.labels for e in examples)
     }
 
 

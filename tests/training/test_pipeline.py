@@ -15,6 +15,7 @@ from stance.registry import ModelStore
 from training import pipeline
 from training.cli import evaluate_main, train_main
 from training.config import PipelineSettings, TrainConfig
+from training.data import load_splits
 from training.pipeline import train_version
 
 pytestmark = pytest.mark.slow
@@ -356,3 +357,19 @@ def test_cross_validation_reports_mean_and_sd(
     assert len(cv["fine_tuned"]["folds"]) == len(cv["baseline"]["folds"]) == 2
     assert "2-fold macro-F1: fine-tuned" in capsys.readouterr().out
     assert not (tmp_path / "models").exists()
+
+
+def test_a_three_label_version_passes_over_a_held_out_file_of_none_sentences(
+    tmp_path: Path, artifact_factory, small_labels_dir: Path
+) -> None:
+    labels_dir = tmp_path / "labels"
+    shutil.copytree(small_labels_dir, labels_dir)
+    (labels_dir / "held_out").mkdir()
+    write_held_out(labels_dir / "held_out").rename(labels_dir / "held_out" / "stance.jsonl")
+    none_only = {"text": "Kabul's winter was dry and cold this year.", "label": "none"}
+    (labels_dir / "held_out" / "none.jsonl").write_text(json.dumps(none_only) + "\n")
+    artifact_factory(tmp_path / "models", "v3", labels=("supportive", "cautious", "opposed"))
+    predictor = Predictor.load(tmp_path / "models" / "v3")
+    splits = load_splits(labels_dir, 0.15, 13)
+    scored = pipeline.score_held_out_files(predictor, labels_dir, splits)
+    assert list(scored) == ["stance.jsonl"]
