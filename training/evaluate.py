@@ -308,6 +308,11 @@ def score_predictor(
     return {**metrics, "skipped_unknown_labels": len(test) - len(known)}
 
 
+def answered(examples: Sequence[Example], labels: Sequence[str]) -> list[Example]:
+    """The examples whose label is one of ``labels``: a three-label model has no ``none``."""
+    return [e for e in examples if e.label in labels]
+
+
 def unseen(held_out: Sequence[Example], corpus: Sequence[Example]) -> list[Example]:
     """The held-out examples that are not in the corpus, nor within a couple of words of one."""
     index = NearDuplicateIndex(e.text for e in corpus)
@@ -327,7 +332,7 @@ def score_held_out(
     meets a three-label baseline)."""
     fresh = unseen(held_out, corpus)
     metrics = score_predictor(predictor, fresh)
-    scored = [e for e in fresh if e.label in predictor.labels]
-    train = [e for e in split(corpus)[0] if e.label in predictor.labels]
+    scored = answered(fresh, predictor.labels)
+    train = answered(split(corpus)[0], predictor.labels)
     baseline = baseline_metrics(train, scored, predictor.labels, predictor.metadata.seed)
     return {**metrics, "skipped_in_labels": len(held_out) - len(fresh), "baseline": baseline}

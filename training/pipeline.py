@@ -54,6 +54,7 @@ from training.config import PipelineSettings, TrainConfig
 from training.crossval import cross_validate
 from training.data import Splits, files_of, load_splits
 from training.evaluate import (
+    answered,
     baseline_metrics,
     headline_f1,
     int8_metrics,
@@ -218,7 +219,7 @@ def score_held_out_files(
     return {
         name: score_held_out(predictor, examples, corpus)
         for name, examples in files.items()
-        if any(e.label in predictor.labels for e in examples)
+        if answered(examples, predictor.labels)
     }
 
 
@@ -405,7 +406,7 @@ def evaluate_held_out(version: str, path: Path, settings: PipelineSettings) -> d
     corpus = load_examples(settings.labels_dir)
     result = score_held_out(predictor, held_out, corpus)
     if (directory / INT8_FILE).is_file():
-        scored = [e for e in unseen(held_out, corpus) if e.label in predictor.labels]
+        scored = answered(unseen(held_out, corpus), predictor.labels)
         result["int8"] = int8_metrics(
             directory, scored, predictor.labels, predictor.max_length, result["macro_f1"]
         )
