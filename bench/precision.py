@@ -5,17 +5,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
 from sklearn.metrics import f1_score
 
 from bench.throughput import measure
-from stance.backends import TorchBackend
+from stance.backends import Backend, TorchBackend
 from stance.labels import Example
 from stance.onnx import TRACE_TEXTS, OnnxBackend, export
-from stance.predictor import Predictor
+from stance.predictor import Member, Predictor
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +36,13 @@ def torch_variants(model_dir: Path, batch_size: int) -> dict[str, Callable[[], P
     def dynamic_int8() -> Predictor:
         import torch
 
-        fp32 = Predictor.load(model_dir, "fp32", batch_size=batch_size)
-        model = cast(TorchBackend, fp32.backend).model
-        quantised = torch.ao.quantization.quantize_dynamic(
-            model, {torch.nn.Linear}, dtype=torch.qint8
-        )
-        return Predictor(TorchBackend(quantised), fp32.encoder, fp32.metadata, "fp32", batch_size)
+        def quantised(member: Member, _: int) -> Backend:
+            model = cast(TorchBackend, member.backend).model
+            return TorchBackend(
+                torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            )
+
+        return with_backends(Predictor.load(model_dir, "fp32", batch_size=batch_size), quantised)
 
     return {
         "torch fp32": lambda: Predictor.load(model_dir, "fp32", batch_size=batch_size),
@@ -53,11 +54,12 @@ def onnx_variants(
     model_dir: Path, work_dir: Path, batch_size: int
 ) -> dict[str, Callable[[], Predictor]]:
     def fp32() -> Predictor:
-        base = Predictor.load(model_dir, "fp32", batch_size=batch_size)
-        model = cast(TorchBackend, base.backend).model
-        example = base.encoder(TRACE_TEXTS).features
-        path = export(model, example, work_dir / "onnx" / "model.onnx")
-        return Predictor(OnnxBackend(path), base.encoder, base.metadata, "fp32", batch_size)
+        def exported(member: Member, i: int) -> Backend:
+            model = cast(TorchBackend, member.backend).model
+            example = member.encoder(TRACE_TEXTS).features
+            return OnnxBackend(export(model, example, work_dir / "onnx" / f"model-{i}.onnx"))
+
+        return with_backends(Predictor.load(model_dir, "fp32", batch_size=batch_size), exported)
 
     return {
         "onnxruntime fp32": fp32,
@@ -65,6 +67,12 @@ def onnx_variants(
             model_dir, "int8", batch_size=batch_size
         ),
     }
+
+
+def with_backends(base: Predictor, convert: Callable[[Member, int], Backend]) -> Predictor:
+    """``base`` with each model's backend converted: every member of an ensemble version."""
+    members = [replace(m, backend=convert(m, i)) for i, m in enumerate(base.members)]
+    return Predictor(members, base.metadata, "fp32", base.batch_size)
 
 
 def compare_precisions(

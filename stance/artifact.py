@@ -1,7 +1,8 @@
 """The model artifact format: what a trained version directory holds and how it is read.
 
 A version directory is what ``save_pretrained`` writes (weights, ``config.json`` with
-``id2label``, tokenizer files) plus ``metadata.json`` described by :class:`ModelMetadata`.
+``id2label``, tokenizer files) plus ``metadata.json`` described by :class:`ModelMetadata`; an
+ensemble version holds complete version directories of its members instead of weights.
 The service learns its label set from here and from nowhere else.
 """
 
@@ -54,6 +55,9 @@ class ModelMetadata(BaseModel):
     packages: dict[str, str] = Field(default_factory=dict)
     promotion: dict[str, Any] = Field(default_factory=dict)
     serving: Serving = Field(default_factory=Serving)
+    members: list[str] = Field(default_factory=list)
+    """For an ensemble version (:mod:`stance.ensemble`), its members' directories, relative to
+    its own; empty for a version of one model."""
 
     @property
     def macro_f1(self) -> float | None:

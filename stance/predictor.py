@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from stance.artifact import ModelMetadata, read_metadata
+from stance.artifact import ArtifactError, ModelMetadata, read_metadata
 from stance.backends import PRECISIONS, Backend, Precision, load_backend
 from stance.encoding import TextEncoder
 
@@ -23,9 +23,11 @@ __all__ = [
     "PRECISIONS",
     "Precision",
     "Prediction",
+    "Member",
     "Predictor",
     "PredictorProtocol",
     "batched_logits",
+    "load_member",
     "softmax",
 ]
 
@@ -53,26 +55,58 @@ class PredictorProtocol(Protocol):
     def predict(self, texts: Sequence[str]) -> list[Prediction]: ...
 
 
+@dataclass(frozen=True)
+class Member:
+    """One model of a version: its tokenizer, the backend that computes its logits, and the
+    temperature calibrated for it on dev."""
+
+    encoder: TextEncoder
+    backend: Backend
+    temperature: float
+    n_labels: int
+
+    def probabilities(self, texts: Sequence[str], batch_size: int) -> tuple[np.ndarray, list[bool]]:
+        logits, truncated = batched_logits(
+            self.encoder, self.backend, texts, self.n_labels, batch_size
+        )
+        return softmax(logits, self.temperature), truncated
+
+
 class Predictor:
+    """A version's predictions: the calibrated probabilities of its one model, or the mean of
+    its members' for an ensemble version (:mod:`stance.ensemble`)."""
+
     def __init__(
         self,
-        backend: Backend,
-        encoder: TextEncoder,
+        members: Sequence[Member],
         metadata: ModelMetadata,
         precision: Precision = "fp32",
         batch_size: int = 64,
         precision_reason: str = "",
     ) -> None:
-        self.backend = backend
-        self.encoder = encoder
+        if not members:
+            raise ArtifactError(f"{metadata.version}: a version needs at least one model")
+        self.members = list(members)
         self.metadata = metadata
         self.precision = precision
         self.precision_reason = precision_reason
         self.labels = list(metadata.labels)
         self.version = metadata.version
         self.max_length = metadata.max_length
-        self.temperature = metadata.temperature
         self.batch_size = batch_size
+
+    @classmethod
+    def single(
+        cls,
+        backend: Backend,
+        encoder: TextEncoder,
+        metadata: ModelMetadata,
+        precision: Precision = "fp32",
+        batch_size: int = 64,
+        precision_reason: str = "",
+    ) -> Predictor:
+        member = Member(encoder, backend, metadata.temperature, len(metadata.labels))
+        return cls([member], metadata, precision, batch_size, precision_reason)
 
     @classmethod
     def load(
@@ -86,29 +120,55 @@ class Predictor:
         refused the version's int8 graph; ArtifactError if it is not a usable model."""
         directory = Path(directory)
         metadata = read_metadata(directory)
+        if metadata.members:
+            from stance.ensemble import load_ensemble
+
+            return load_ensemble(directory, metadata, precision, batch_size, threads)
         served, reason = served_precision(metadata, precision)
-        encoder = TextEncoder.load(directory, metadata.max_length)
-        backend = load_backend(directory, served, len(metadata.labels), threads)
-        return cls(backend, encoder, metadata, served, batch_size, reason)
+        member = load_member(directory, metadata, served, threads)
+        return cls([member], metadata, served, batch_size, reason)
+
+    @property
+    def backend(self) -> Backend:
+        """The first member's backend: the only one, but for an ensemble version."""
+        return self.members[0].backend
+
+    @property
+    def encoder(self) -> TextEncoder:
+        """The first member's tokenizer: the only one, but for an ensemble version."""
+        return self.members[0].encoder
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         if not texts:
             return []
-        logits, truncated = self._run(texts)
-        probabilities = softmax(logits, self.temperature).tolist()
-        return [self._prediction(p, t) for p, t in zip(probabilities, truncated, strict=True)]
+        return self.predictions(*self.probabilities(texts))
 
-    def logits(self, texts: Sequence[str]) -> np.ndarray:
-        """Raw logits in input order, shape (len(texts), len(labels))."""
-        return self._run(texts)[0]
+    def probabilities(self, texts: Sequence[str]) -> tuple[np.ndarray, list[bool]]:
+        """Calibrated probabilities in input order, shape (len(texts), len(labels)), averaged
+        over the members, and whether any member truncated each text."""
+        runs = [member.probabilities(texts, self.batch_size) for member in self.members]
+        mean = np.mean([probabilities for probabilities, _ in runs], axis=0)
+        truncated = [any(flags) for flags in zip(*(flags for _, flags in runs), strict=True)]
+        return mean, truncated
 
-    def _run(self, texts: Sequence[str]) -> tuple[np.ndarray, list[bool]]:
-        return batched_logits(self.encoder, self.backend, texts, len(self.labels), self.batch_size)
+    def predictions(self, probabilities: np.ndarray, truncated: Sequence[bool]) -> list[Prediction]:
+        """One prediction per row of probabilities over this version's labels."""
+        rows = probabilities.tolist()
+        return [self._prediction(p, t) for p, t in zip(rows, truncated, strict=True)]
 
     def _prediction(self, probabilities: list[float], truncated: bool) -> Prediction:
         scores = {label: float(p) for label, p in zip(self.labels, probabilities, strict=True)}
         best = max(range(len(probabilities)), key=probabilities.__getitem__)
         return Prediction(self.labels[best], scores, truncated)
+
+
+def load_member(
+    directory: Path, metadata: ModelMetadata, precision: Precision, threads: int | None = None
+) -> Member:
+    """The model saved in a (single-model) version directory, at ``precision``."""
+    encoder = TextEncoder.load(directory, metadata.max_length)
+    backend = load_backend(directory, precision, len(metadata.labels), threads)
+    return Member(encoder, backend, metadata.temperature, len(metadata.labels))
 
 
 def served_precision(metadata: ModelMetadata, requested: Precision) -> tuple[Precision, str]:

@@ -53,12 +53,21 @@ class Probes:
 
 def choose_probes(scorer: Scorer, texts: Sequence[str], per_label: int = PER_LABEL) -> Probes:
     """The ``per_label`` texts the scorer is surest of for each label it predicts."""
-    predictions = scorer.predict(list(texts))
+    return probes_among(texts, scorer.predict(list(texts)), scorer.labels, per_label)
+
+
+def probes_among(
+    texts: Sequence[str],
+    predictions: Sequence[Prediction],
+    labels: Sequence[str],
+    per_label: int = PER_LABEL,
+) -> Probes:
+    """:func:`choose_probes` from predictions already made for ``texts``."""
     ranked = sorted(
         zip(texts, predictions, strict=True), key=lambda pair: -pair[1].scores[pair[1].label]
     )
     chosen: list[tuple[str, Prediction]] = []
-    for label in scorer.labels:
+    for label in labels:
         chosen += [pair for pair in ranked if pair[1].label == label][:per_label]
     return Probes([text for text, _ in chosen], [p.scores for _, p in chosen])
 

@@ -17,7 +17,7 @@ from service.model_holder import ModelHolder, ReloadResult, ReloadStatus
 from stance.artifact import Serving, read_metadata, write_metadata
 from stance.onnx import INT8_FILE
 from stance.registry import ModelStore
-from tests.artifacts import inflate_int8_scales
+from tests.artifacts import inflate_int8_scales, make_ensemble
 
 from .fakes import point_current
 
@@ -171,3 +171,17 @@ def test_a_version_the_int8_gate_refused_is_served_at_fp32_and_says_why(
     assert model["precision"] == "fp32"
     assert "int8 gate refused" in model["precision_reason"]
     assert refused.reason in model["precision_reason"]
+
+
+def test_an_ensemble_version_is_served_with_every_label_scored(
+    models_dir: Path, make_settings: Callable[..., Settings], artifact_factory: ArtifactFactory
+) -> None:
+    make_ensemble(models_dir / "ens", artifact_factory)
+    ModelStore(models_dir).set_current("ens")
+    with TestClient(create_app(make_settings())) as client:
+        answer = client.post("/classify", json={"text": "Kabul wants a seat."}).json()
+        model = client.get("/model").json()
+
+    assert list(answer["scores"]) == ["supportive", "cautious", "opposed", "none"]
+    assert answer["model_version"] == "ens"
+    assert (model["base_model"], model["precision"]) == ("tiny + tiny", "int8")
