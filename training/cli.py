@@ -19,12 +19,14 @@ from stance.artifact import ArtifactError, Serving
 from stance.labels import LabelFileError, load_examples, split
 from stance.registry import ModelStore
 from training.config import (
-    RECIPES,
+    DEFAULT_RECIPE,
     PipelineSettings,
     TrainConfig,
     config_fields,
     get_settings,
+    member_configs,
     recipe_config,
+    recipe_names,
 )
 from training.data import count_labels, present_labels
 from training.errors import TrainingError
@@ -109,10 +111,12 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("training config")
     group.add_argument(
         "--recipe",
-        choices=list(RECIPES),
+        choices=recipe_names(),
         default="default",
-        help="named starting point: default (all-mpnet-base-v2), minilm (all-MiniLM-L6-v2, "
-        "refit), fast (all-MiniLM-L6-v2, no refit, 2 epochs); the flags below override it",
+        help=f"named starting point: default ({DEFAULT_RECIPE}), mpnet (all-mpnet-base-v2), "
+        "minilm (all-MiniLM-L6-v2, refit), fast (all-MiniLM-L6-v2, no refit, 2 epochs), pair "
+        "(fast and mpnet, serving the mean of their probabilities); the flags below override "
+        "it, for every member of a pair",
     )
     for name, kind, default, help_text in config_fields():
         flag = "--" + name.replace("_", "-")
@@ -129,8 +133,15 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from(args: argparse.Namespace) -> TrainConfig:
-    given = {name: getattr(args, name) for name, *_ in config_fields() if hasattr(args, name)}
-    return recipe_config(args.recipe, **given)
+    return recipe_config(args.recipe, **given_flags(args))
+
+
+def members_from(args: argparse.Namespace) -> list[tuple[str, TrainConfig]]:
+    return member_configs(args.recipe, **given_flags(args))
+
+
+def given_flags(args: argparse.Namespace) -> dict[str, Any]:
+    return {name: getattr(args, name) for name, *_ in config_fields() if hasattr(args, name)}
 
 
 def configure_logging() -> None:
@@ -180,17 +191,16 @@ def train_parser() -> argparse.ArgumentParser:
 
 
 def train(args: argparse.Namespace) -> int:
-    from training.pipeline import run_cross_validation, train_version
+    from training.pipeline import run_cross_validation
 
-    config = config_from(args)
     settings = settings_from(args)
     configure_logging()
     if args.cv is not None:
-        result = run_cross_validation(config, settings, args.cv, not args.no_progress)
+        result = run_cross_validation(config_from(args), settings, args.cv, not args.no_progress)
         echo(describe_cv(result))
         write_result(args.result_json, {"cv": result})
         return 0
-    outcome = train_version(config, settings, force=args.force, progress=not args.no_progress)
+    outcome = train_members(members_from(args), settings, args.force, not args.no_progress)
     echo(f"version {outcome.version} written to {outcome.path}")
     echo(describe_metrics(outcome.metrics))
     echo(describe_serving(outcome.metrics, outcome.serving))
@@ -198,6 +208,18 @@ def train(args: argparse.Namespace) -> int:
     echo(f"{verdict}: {outcome.decision.reason}")
     write_result(args.result_json, outcome.summary())
     return 0
+
+
+def train_members(
+    members: list[tuple[str, TrainConfig]], settings: PipelineSettings, force: bool, progress: bool
+) -> Any:
+    """One version of one model, or an ensemble version of several."""
+    from training.ensemble import train_ensemble
+    from training.pipeline import train_version
+
+    if len(members) == 1:
+        return train_version(members[0][1], settings, force=force, progress=progress)
+    return train_ensemble(members, settings, force=force, progress=progress)
 
 
 def describe_cv(result: dict[str, Any]) -> str:

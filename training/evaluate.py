@@ -243,18 +243,18 @@ def evaluate_model(
     dev_logits: np.ndarray,
     splits: Splits,
     max_length: int,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], np.ndarray]:
     """Test metrics of ``model`` with the temperature fitted on ``dev_logits`` (the logits of
-    the model early stopping chose), and what calibration did."""
+    the model early stopping chose) and what calibration did; and the calibrated test
+    probabilities, which an ensemble averages."""
     calibration = calibrate(dev_logits, label_ids(splits.dev, splits.labels))
     test_logits = predict_logits(model, tokenizer, [e.text for e in splits.test], max_length)
     test_y = label_ids(splits.test, splits.labels)
-    metrics = classification_metrics(
-        test_y, softmax(test_logits, calibration.temperature), splits.labels, splits.test_files
-    )
+    probabilities = softmax(test_logits, calibration.temperature)
+    metrics = classification_metrics(test_y, probabilities, splits.labels, splits.test_files)
     metrics["ece_before_scaling"] = expected_calibration_error(softmax(test_logits), test_y)
     metrics["calibration"] = calibration.as_dict()
-    return metrics
+    return metrics, probabilities
 
 
 def int8_metrics(
@@ -271,6 +271,16 @@ def int8_metrics(
     logits, _ = batched_logits(encoder, backend, [e.text for e in test], len(labels), PREDICT_BATCH)
     predicted = logits.argmax(axis=1).tolist()
     score = headline_f1(label_ids(test, labels), predicted, labels)
+    if score is None or fp32_macro_f1 is None:
+        return {"macro_f1": score, "delta_macro_f1": None}
+    return {"macro_f1": score, "delta_macro_f1": score - fp32_macro_f1}
+
+
+def served_int8_metrics(
+    int8: Predictor, test: Sequence[Example], fp32_macro_f1: float | None
+) -> dict[str, float | None]:
+    """:func:`int8_metrics` for a version loaded at int8: one model or an ensemble's members."""
+    score = score_predictor(int8, test)["macro_f1"]
     if score is None or fp32_macro_f1 is None:
         return {"macro_f1": score, "delta_macro_f1": None}
     return {"macro_f1": score, "delta_macro_f1": score - fp32_macro_f1}
@@ -297,8 +307,7 @@ def score_predictor(
             f"no sentence to score has a label this model answers ({', '.join(predictor.labels)})"
         )
     known = [test[i] for i in keep]
-    logits = predictor.logits([e.text for e in known])
-    probabilities = softmax(logits, predictor.temperature)
+    probabilities, _ = predictor.probabilities([e.text for e in known])
     metrics = classification_metrics(
         label_ids(known, predictor.labels),
         probabilities,

@@ -12,13 +12,14 @@ import os
 import platform
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from stance.artifact import (
@@ -62,6 +63,7 @@ from training.evaluate import (
     predict_logits,
     score_held_out,
     score_on,
+    served_int8_metrics,
     unseen,
 )
 from training.evaluate import evaluate_model as evaluate_on_splits
@@ -115,12 +117,17 @@ class Stopwatch:
 def prepare_run(config: TrainConfig, settings: PipelineSettings) -> tuple[Splits, str]:
     """Quiet transformers, set threads, validate labels and the base model; log the config."""
     splits = load_splits(settings.labels_dir, config.dev_fraction, config.seed)
+    log.info("data: %s", json.dumps(splits.counts()))
+    return splits, prepare_base(config, settings)
+
+
+def prepare_base(config: TrainConfig, settings: PipelineSettings) -> str:
+    """The base model's path, with torch's threads set and the config logged."""
     base_path = resolve_base_model(config.base_model, settings.base_models_dir)
     quiet_transformers()
     torch.set_num_threads(config.resolved_threads())
     log.info("training config: %s", json.dumps(resolved_config(config, base_path, settings)))
-    log.info("data: %s", json.dumps(splits.counts()))
-    return splits, base_path
+    return base_path
 
 
 def train_version(
@@ -133,68 +140,125 @@ def train_version(
     store = ModelStore(settings.models_dir)
     version = make_version(splits.labels_hash)
     with store.staging() as scratch:
+        built = ModelBuild(config, settings, splits, base_path, progress)
+        metadata = built.write(scratch, version, clock).metadata
+        return commit_version(store, scratch, metadata, splits, settings, force, clock)
+
+
+def commit_version(
+    store: ModelStore,
+    scratch: Path,
+    metadata: ModelMetadata,
+    splits: Splits,
+    settings: PipelineSettings,
+    force: bool,
+    clock: Stopwatch,
+) -> RunResult:
+    """Apply the promotion gate to a version written in ``scratch``, record the decision in its
+    metadata and report, move it into the store, and point ``current`` at it if promoted."""
+    version, metrics = metadata.version, metadata.metrics
+    with clock("gate"):
+        decision = decide(
+            version,
+            metrics["macro_f1"],
+            store,
+            settings.promote_tolerance,
+            force,
+            rescore_on(splits.labels_hash, splits.test),
+            labels=splits.labels,
+        )
+    update = {"promotion": decision.as_dict(), "durations": clock.total()}
+    metadata = metadata.model_copy(update=update)
+    write_metadata(scratch, metadata)
+    write_report(scratch, metadata)
+    path = store.commit(scratch, version)
+    if decision.promoted:
+        store.set_current(version)
+    return RunResult(version, path, decision, metrics, metadata.serving)
+
+
+@dataclass(frozen=True)
+class ModelBuild:
+    """One model trained, evaluated and written as a version directory, before any gate: a
+    version of its own, or a member of an ensemble (``standalone=False``: the ensemble is what
+    is scored on the held-out files and probed, so its members are not)."""
+
+    config: TrainConfig
+    settings: PipelineSettings
+    splits: Splits
+    base_path: str
+    progress: bool = True
+    standalone: bool = True
+
+    def write(self, directory: Path, version: str, clock: Stopwatch) -> Built:
+        config, splits = self.config, self.splits
         with clock("train"):
-            tuner = FineTuner(config, base_path, splits.labels, progress)
+            tuner = FineTuner(config, self.base_path, splits.labels, self.progress)
             trained = tuner.train(splits.dataset("train"), splits.dataset("dev"))
         with clock("evaluate"):
-            metrics = evaluate_trained(trained, splits, config)
+            metrics, probabilities = evaluate_trained(trained, splits, config)
         with clock("baseline"):
             baseline = baseline_metrics(
                 splits.train_pool, splits.test, splits.labels, config.seed, splits.test_files
             )
-        with clock("gate"):
-            decision = decide(
-                version,
-                metrics["macro_f1"],
-                store,
-                settings.promote_tolerance,
-                force,
-                rescore_on(splits.labels_hash, splits.test),
-                labels=splits.labels,
-            )
         with clock("save"):
-            trained.model.save_pretrained(scratch)
-            trained.tokenizer.save_pretrained(scratch)
+            trained.model.save_pretrained(directory)
+            trained.tokenizer.save_pretrained(directory)
         serving = Serving(int8=False, reason="trained with --no-int8: no int8 graph saved")
         if config.int8:
             with clock("int8"):
-                metrics["int8"] = save_int8(
-                    trained, scratch, splits, config, metrics["macro_f1"], settings.int8_tolerance
-                )
-                serving = gate_int8(scratch, metrics, settings.int8_tolerance)
+                tolerance = self.settings.int8_tolerance
+                f1 = metrics["macro_f1"]
+                metrics["int8"] = save_int8(trained, directory, splits, config, f1, tolerance)
+                serving = gate_int8(directory, metrics, tolerance)
         metadata = ModelMetadata(
             version=version,
             labels=splits.labels,
-            base_model=base_model_label(config.base_model, base_path),
+            base_model=base_model_label(config.base_model, self.base_path),
             labels_hash=splits.labels_hash,
             created_at=utc_now().isoformat(),
             max_length=config.max_length,
             temperature=metrics["calibration"]["temperature"],
             seed=config.seed,
             counts=splits.counts(),
-            config=resolved_config(config, base_path, settings),
+            config=resolved_config(config, self.base_path, self.settings),
             metrics=metrics,
             baseline_metrics=baseline,
-            durations={},
             packages=package_versions(),
-            promotion=decision.as_dict(),
             serving=serving,
         )
-        predictor = in_memory_predictor(trained, scratch, metadata)
-        with clock("held_out"):
-            metrics["held_out"] = score_held_out_files(predictor, settings.labels_dir, splits)
-        probes = choose_probes(predictor, [e.text for e in splits.test])
-        probes.write(scratch)
-        if serving.int8:
-            serving = probe_int8(scratch, predictor, probes, serving)
-        update = {"metrics": metrics, "durations": clock.total(), "serving": serving}
-        metadata = metadata.model_copy(update=update)
-        write_metadata(scratch, metadata)
-        write_report(scratch, metadata)
-        path = store.commit(scratch, version)
-    if decision.promoted:
-        store.set_current(version)
-    return RunResult(version, path, decision, metrics, serving)
+        if self.standalone:
+            predictor = in_memory_predictor(trained, directory, metadata)
+            with clock("held_out"):
+                metrics["held_out"] = score_held_out_files(
+                    predictor, self.settings.labels_dir, splits
+                )
+            texts = [e.text for e in splits.test]
+            serving = check_int8_probes(directory, predictor, texts, serving)
+        metadata = metadata.model_copy(
+            update={"metrics": metrics, "durations": clock.total(), "serving": serving}
+        )
+        write_metadata(directory, metadata)
+        write_report(directory, metadata)
+        return Built(metadata, probabilities)
+
+
+@dataclass(frozen=True)
+class Built:
+    """A model version just written, and its calibrated probabilities on the test split."""
+
+    metadata: ModelMetadata
+    test_probabilities: np.ndarray
+
+
+def check_int8_probes(
+    directory: Path, fp32: Predictor, texts: Sequence[str], serving: Serving
+) -> Serving:
+    """Keep the probe sentences (chosen among ``texts``) that the service checks a graph with,
+    and check the int8 graph with them."""
+    probes = choose_probes(fp32, texts)
+    probes.write(directory)
+    return probe_int8(directory, fp32, probes, serving) if serving.int8 else serving
 
 
 def in_memory_predictor(
@@ -203,7 +267,7 @@ def in_memory_predictor(
     """The fp32 predictor of the model just trained, as the service would load it from
     ``directory``, without reading it back from disk."""
     encoder = TextEncoder.load(directory, metadata.max_length)
-    return Predictor(TorchBackend(trained.model), encoder, metadata)
+    return Predictor.single(TorchBackend(trained.model), encoder, metadata)
 
 
 def score_held_out_files(
@@ -288,7 +352,7 @@ def probe_int8(directory: Path, fp32: Predictor, probes: Probes, serving: Servin
     """Run the probe check the service will run on the int8 graph; a graph that fails it is
     deleted and the version served at fp32, so that no promoted version fails to load."""
     backend = OnnxBackend(directory / INT8_FILE).checked(len(fp32.labels))
-    int8 = Predictor(backend, fp32.encoder, fp32.metadata, "int8")
+    int8 = Predictor.single(backend, fp32.encoder, fp32.metadata, "int8")
     try:
         check_probes(int8, probes)
     except ArtifactError as exc:
@@ -296,12 +360,14 @@ def probe_int8(directory: Path, fp32: Predictor, probes: Probes, serving: Servin
     return serving
 
 
-def evaluate_trained(trained: TrainedModel, splits: Splits, config: TrainConfig) -> dict[str, Any]:
-    metrics = evaluate_on_splits(
+def evaluate_trained(
+    trained: TrainedModel, splits: Splits, config: TrainConfig
+) -> tuple[dict[str, Any], np.ndarray]:
+    metrics, probabilities = evaluate_on_splits(
         trained.model, trained.tokenizer, trained.dev_logits, splits, config.max_length
     )
     metrics["training"] = trained.summary()
-    return metrics
+    return metrics, probabilities
 
 
 def run_cross_validation(
@@ -405,11 +471,10 @@ def evaluate_held_out(version: str, path: Path, settings: PipelineSettings) -> d
     predictor = Predictor.load(directory)
     corpus = load_examples(settings.labels_dir)
     result = score_held_out(predictor, held_out, corpus)
-    if (directory / INT8_FILE).is_file():
+    int8 = Predictor.load(directory, "int8")
+    if int8.precision == "int8":
         scored = answered(unseen(held_out, corpus), predictor.labels)
-        result["int8"] = int8_metrics(
-            directory, scored, predictor.labels, predictor.max_length, result["macro_f1"]
-        )
+        result["int8"] = served_int8_metrics(int8, scored, result["macro_f1"])
     return result
 
 

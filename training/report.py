@@ -47,15 +47,52 @@ def render(metadata: ModelMetadata) -> str:
         test_section(metadata),
         held_out_section(metadata.metrics.get("held_out"), metadata.labels),
         files_section(metadata.metrics.get("by_file"), metadata.baseline_metrics.get("by_file")),
-        calibration_section(metadata.metrics),
-        int8_section(metadata.metrics.get("int8"), metadata.serving.reason),
+        *model_sections(metadata),
         data_section(metadata),
-        training_section(metadata.metrics.get("training", {})),
         key_value_section("Config", metadata.config),
         key_value_section("Durations (s)", {k: f"{v:.1f}" for k, v in metadata.durations.items()}),
         key_value_section("Packages", metadata.packages),
     ]
     return "\n\n".join(sections) + "\n"
+
+
+def model_sections(metadata: ModelMetadata) -> list[str]:
+    """How the model was made: calibration, int8 and training, or an ensemble's members."""
+    int8 = int8_section(
+        metadata.metrics.get("int8"), metadata.serving.reason, bool(metadata.members)
+    )
+    if metadata.members:
+        return [members_section(metadata.metrics.get("members", {})), int8]
+    return [
+        calibration_section(metadata.metrics),
+        int8,
+        training_section(metadata.metrics.get("training", {})),
+    ]
+
+
+def members_section(members: dict[str, dict[str, Any]]) -> str:
+    """An ensemble's members, each on the same test split as the ensemble."""
+    rows = [
+        [
+            f"`{name}`",
+            f"`{member.get('base_model')}`",
+            fmt(member.get("macro_f1")),
+            fmt(member.get("four_label_macro_f1")),
+            fmt(member.get("int8_macro_f1")),
+            "yes" if member.get("int8_served") else "no",
+        ]
+        for name, member in members.items()
+    ]
+    table = table_lines(
+        ["member", "base model", "macro-F1", "four-label macro-F1", "int8 macro-F1", "int8"],
+        rows,
+    )
+    return (
+        "## Members\n\n"
+        "This version averages the calibrated probabilities of the models below, each a "
+        "complete version under `members/` with its own report; every figure above is the "
+        f"ensemble's.\n\n{table}"
+    )
 
 
 def header(metadata: ModelMetadata) -> str:
@@ -168,15 +205,16 @@ def calibration_section(metrics: dict[str, Any]) -> str:
     )
 
 
-def int8_section(int8: dict[str, Any] | None, serving: str) -> str:
+def int8_section(int8: dict[str, Any] | None, serving: str, ensemble: bool = False) -> str:
     if not int8:
-        return "## int8\n\nNo int8 graph was saved (`--no-int8`); the service serves fp32."
+        return f"## int8\n\nThe service serves fp32: {serving}."
     delta = int8.get("delta_macro_f1")
     tried = int8.get("dev_delta_by_scheme") or {}
     schemes = ", ".join(f"{name} {fmt(d)}" for name, d in tried.items())
+    graph = "Each member's `onnx/model.int8.onnx`" if ensemble else "`onnx/model.int8.onnx`"
     return (
         "## int8\n\n"
-        "`onnx/model.int8.onnx` (ONNX Runtime, dynamic int8), which the service runs by default: "
+        f"{graph} (ONNX Runtime, dynamic int8), which the service runs by default: "
         f"test macro-F1 {fmt(int8.get('macro_f1'))} "
         f"({'n/a' if delta is None else f'{delta:+.3f}'} against fine-tuned fp32); "
         f"quantisation scheme `{int8.get('scheme', 'all')}`"

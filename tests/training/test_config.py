@@ -4,12 +4,15 @@ import pytest
 
 from training.cli import train_parser
 from training.config import (
+    DEFAULT_RECIPE,
     RECIPES,
     PipelineSettings,
     TrainConfig,
     config_fields,
     get_settings,
+    member_configs,
     recipe_config,
+    resolve_recipe,
 )
 from training.errors import TrainingError
 
@@ -26,7 +29,8 @@ def test_every_recipe_is_a_valid_config(recipe: str) -> None:
 
 
 def test_an_unknown_recipe_names_the_known_ones() -> None:
-    with pytest.raises(TrainingError, match="unknown recipe 'huge': choose one of default, minilm"):
+    known = "choose one of default, mpnet, minilm, fast, pair"
+    with pytest.raises(TrainingError, match=f"unknown recipe 'huge': {known}"):
         recipe_config("huge")
 
 
@@ -109,3 +113,23 @@ def test_settings_read_stance_environment(monkeypatch: pytest.MonkeyPatch) -> No
 def test_settings_reject_a_negative_tolerance() -> None:
     with pytest.raises(ValueError, match="promote_tolerance"):
         PipelineSettings(promote_tolerance=-0.1)
+
+
+def test_default_names_the_default_recipe() -> None:
+    assert resolve_recipe("default") == DEFAULT_RECIPE
+
+
+def test_a_pair_trains_the_fast_and_the_mpnet_recipe() -> None:
+    members = member_configs("pair", seed=21)
+    assert [name for name, _ in members] == ["fast", "mpnet"]
+    assert [config.base_model for _, config in members] == ["all-MiniLM-L6-v2", "all-mpnet-base-v2"]
+    assert {config.seed for _, config in members} == {21}
+
+
+def test_a_one_model_recipe_is_one_member() -> None:
+    assert member_configs("fast") == [("fast", recipe_config("fast"))]
+
+
+def test_an_ensemble_recipe_is_not_one_config() -> None:
+    with pytest.raises(TrainingError, match="'pair' is an ensemble of fast, mpnet"):
+        recipe_config("pair")

@@ -29,6 +29,7 @@ METADATA_FIELDS = {
     "created_at",
     "max_length",
     "temperature",
+    "members",
     "seed",
     "counts",
     "config",
