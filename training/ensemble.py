@@ -67,9 +67,8 @@ def train_ensemble(
                 if trained is not None:
                     built[name] = copy_member(trained, scratch, name, splits)
                     continue
-                build = ModelBuild(
-                    config, settings, splits, prepare_base(config, settings), progress, False
-                )
+                base_path = prepare_base(config, settings, splits)
+                build = ModelBuild(config, settings, splits, base_path, progress, False)
                 member = build.write(member_dir(scratch, name), f"{version}.{name}", Stopwatch())
                 built[name] = member.test_probabilities
         with clock("ensemble"):

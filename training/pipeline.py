@@ -117,16 +117,17 @@ class Stopwatch:
 def prepare_run(config: TrainConfig, settings: PipelineSettings) -> tuple[Splits, str]:
     """Quiet transformers, set threads, validate labels and the base model; log the config."""
     splits = load_splits(settings.labels_dir, config.dev_fraction, config.seed)
-    log.info("data: %s", json.dumps(splits.counts()))
-    return splits, prepare_base(config, settings)
+    return splits, prepare_base(config, settings, splits)
 
 
-def prepare_base(config: TrainConfig, settings: PipelineSettings) -> str:
-    """The base model's path, with torch's threads set and the config logged."""
+def prepare_base(config: TrainConfig, settings: PipelineSettings, splits: Splits) -> str:
+    """The base model's path, with torch's threads set and the config and data logged (in
+    that order: the service's job progress reads them so)."""
     base_path = resolve_base_model(config.base_model, settings.base_models_dir)
     quiet_transformers()
     torch.set_num_threads(config.resolved_threads())
     log.info("training config: %s", json.dumps(resolved_config(config, base_path, settings)))
+    log.info("data: %s", json.dumps(splits.counts()))
     return base_path
 
 
