@@ -31,6 +31,7 @@ from stance.artifact import (
 )
 from stance.backends import TorchBackend
 from stance.encoding import TextEncoder
+from stance.ensemble import member_paths
 from stance.labels import (
     labels_hash,
     load_examples,
@@ -472,11 +473,19 @@ def evaluate_held_out(version: str, path: Path, settings: PipelineSettings) -> d
     predictor = Predictor.load(directory)
     corpus = load_examples(settings.labels_dir)
     result = score_held_out(predictor, held_out, corpus)
+    if not int8_saved(directory, predictor.metadata):
+        return result
     int8 = Predictor.load(directory, "int8")
     if int8.precision == "int8":
         scored = answered(unseen(held_out, corpus), predictor.labels)
         result["int8"] = served_int8_metrics(int8, scored, result["macro_f1"])
     return result
+
+
+def int8_saved(directory: Path, metadata: ModelMetadata) -> bool:
+    """Whether the version (each member of an ensemble) has an int8 graph on disk."""
+    models = member_paths(directory, metadata) if metadata.members else [Path(directory)]
+    return all((path / INT8_FILE).is_file() for path in models)
 
 
 def make_version(labels_hash: str) -> str:
