@@ -129,11 +129,6 @@ class Predictor:
         return cls([member], metadata, served, batch_size, reason)
 
     @property
-    def backend(self) -> Backend:
-        """The first member's backend: the only one, but for an ensemble version."""
-        return self.members[0].backend
-
-    @property
     def encoder(self) -> TextEncoder:
         """The first member's tokenizer: the only one, but for an ensemble version."""
         return self.members[0].encoder

@@ -216,10 +216,7 @@ def judge_int8_members(
     then on the probe sentences the service will check it with."""
     figures: dict[str, Any] = served_int8_metrics(int8, splits.test, metrics["macro_f1"])
     figures["scheme"] = "each member's own"
-    score, fp32_score = figures["macro_f1"], metrics["macro_f1"]
-    if score is None or fp32_score is None:
-        return figures, Serving(int8=True, reason="no stance sentence in the test split")
-    serving = judge_int8(fp32_score, score, tolerance)
+    serving = judge_int8(metrics["macro_f1"], figures["macro_f1"], tolerance)
     if serving.int8:
         try:
             check_probes(int8, probes)

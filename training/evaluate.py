@@ -271,16 +271,18 @@ def int8_metrics(
     logits, _ = batched_logits(encoder, backend, [e.text for e in test], len(labels), PREDICT_BATCH)
     predicted = logits.argmax(axis=1).tolist()
     score = headline_f1(label_ids(test, labels), predicted, labels)
-    if score is None or fp32_macro_f1 is None:
-        return {"macro_f1": score, "delta_macro_f1": None}
-    return {"macro_f1": score, "delta_macro_f1": score - fp32_macro_f1}
+    return beside_fp32(score, fp32_macro_f1)
 
 
 def served_int8_metrics(
     int8: Predictor, test: Sequence[Example], fp32_macro_f1: float | None
 ) -> dict[str, float | None]:
     """:func:`int8_metrics` for a version loaded at int8: one model or an ensemble's members."""
-    score = score_predictor(int8, test)["macro_f1"]
+    return beside_fp32(score_predictor(int8, test)["macro_f1"], fp32_macro_f1)
+
+
+def beside_fp32(score: float | None, fp32_macro_f1: float | None) -> dict[str, float | None]:
+    """An int8 macro-F1 and its change from fp32's (None where either is missing)."""
     if score is None or fp32_macro_f1 is None:
         return {"macro_f1": score, "delta_macro_f1": None}
     return {"macro_f1": score, "delta_macro_f1": score - fp32_macro_f1}

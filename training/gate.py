@@ -124,8 +124,11 @@ def rescore_on(labels_hash: str, test: Sequence[Example]) -> Rescore:
     return rescore
 
 
-def judge_int8(fp32_f1: float, int8_f1: float, tolerance: float) -> Serving:
-    """Serve the int8 graph only if its test macro-F1 is within ``tolerance`` of fp32's."""
+def judge_int8(fp32_f1: float | None, int8_f1: float | None, tolerance: float) -> Serving:
+    """Serve the int8 graph only if its test macro-F1 is within ``tolerance`` of fp32's; served
+    unjudged when the test split has no stance sentence to score either on."""
+    if fp32_f1 is None or int8_f1 is None:
+        return Serving(int8=True, reason="no stance sentence in the test split to judge it on")
     comparison = f"int8 test macro-F1 {int8_f1:.4f} vs fp32's {fp32_f1:.4f}"
     if int8_f1 >= fp32_f1 - tolerance:
         return Serving(int8=True, reason=f"{comparison}, within tolerance {tolerance}")
