@@ -91,6 +91,15 @@ class TrainConfig:
             "one). Evaluation, export and the saved model are on the CPU either way."
         },
     )
+    bf16: bool = field(
+        default=False,
+        metadata={
+            "help": "Run the training steps' forward and backward passes under bfloat16 autocast "
+            "(mixed precision): about 3x faster steps on a CPU with AVX-512 BF16 or AMX and on a "
+            "recent GPU, much slower on a CPU without them. The weights, the optimiser, dev "
+            "scoring, evaluation and the saved model stay float32."
+        },
+    )
     int8: bool = field(
         default=True,
         metadata={

@@ -173,7 +173,9 @@ class Loop:
         )
         device = self.model.device
         targets = torch.tensor([self.targets[i] for i in batch], device=device)
-        loss = self.loss_fn(self.model(**encoded.to(device)).logits, targets)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.config.bf16):
+            logits = self.model(**encoded.to(device)).logits
+        loss = self.loss_fn(logits.float(), targets)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), MAX_GRAD_NORM)
         self.optimiser.step()
