@@ -299,9 +299,8 @@ def save_int8(
 ) -> dict[str, Any]:
     """Save the int8 ONNX graph the service runs by default, and its test macro-F1, with the
     quantisation scheme :func:`choose_scheme` kept and the dev figure of each scheme tried."""
-    dev_texts, dev_ids = [e.text for e in splits.dev], label_ids(splits.dev, splits.labels)
-    fp32_dev = predict_logits(trained.model, trained.tokenizer, dev_texts, config.max_length)
-    fp32_dev_f1 = headline_f1(dev_ids, fp32_dev.argmax(axis=1).tolist(), splits.labels)
+    fp32_dev = saved_dev_logits(trained, splits, config).argmax(axis=1).tolist()
+    fp32_dev_f1 = headline_f1(label_ids(splits.dev, splits.labels), fp32_dev, splits.labels)
     with tempfile.TemporaryDirectory() as scratch:
         graph = export_fp32(trained.model, directory, Path(scratch) / "model.onnx")
 
@@ -316,6 +315,15 @@ def save_int8(
         scheme, tried = choose_scheme(dev_delta, tolerance)
     test = int8_metrics(directory, splits.test, splits.labels, config.max_length, fp32_f1)
     return {**test, "scheme": scheme, "dev_delta_by_scheme": tried}
+
+
+def saved_dev_logits(trained: TrainedModel, splits: Splits, config: TrainConfig) -> np.ndarray:
+    """The saved model's fp32 logits on dev: those early stopping computed, unless a refit
+    trained the model saved afresh."""
+    if trained.refit is None:
+        return trained.dev_logits
+    texts = [e.text for e in splits.dev]
+    return predict_logits(trained.model, trained.tokenizer, texts, config.max_length)
 
 
 def choose_scheme(
