@@ -49,6 +49,7 @@ CHILD_ENV_DEFAULTS = {
 _LINE_BREAK = re.compile(rb"[\r\n]")
 _EPOCH_LINE = re.compile(r"epoch (\d+): loss (\S+), dev macro-F1 (\S+)")
 _VERSION_LINE = re.compile(r"version (\S+) written to ")
+_MEMBER_LINE = re.compile(r"member (\d+) of (\d+): (\S+)$")
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +85,20 @@ class Progress:
     total_steps: int | None = None
     loss: float | None = None
     dev_macro_f1: float | None = None
+    member: str | None = None
+    member_number: int | None = None
+    members: int | None = None
     steps_per_epoch: int | None = field(default=None, repr=False)
     config: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def next_model(self, config: dict[str, Any]) -> Progress:
+        """The progress of the next model a run trains: an ensemble's next member."""
+        return Progress(
+            config=config,
+            member=self.member,
+            member_number=self.member_number,
+            members=self.members,
+        )
 
 
 @dataclass
@@ -124,8 +137,13 @@ class Job:
 def read_progress(line: str, progress: Progress | None) -> Progress | None:
     """Fold one line of ``stance-train`` output into the progress so far."""
     head, _, rest = line.partition(": ")
+    if found := _MEMBER_LINE.match(line):
+        progress = progress or Progress()
+        progress.member_number, progress.members = int(found.group(1)), int(found.group(2))
+        progress.member = found.group(3)
+        return progress
     if head == "training config":
-        return Progress(config=_json_object(rest))
+        return (progress or Progress()).next_model(_json_object(rest))
     if progress is None:
         return None
     if head == "data":

@@ -153,6 +153,13 @@ class JobProgress(BaseModel):
     total_steps: int | None = Field(default=None, description="Optimiser steps planned.")
     loss: float | None = Field(default=None, description="Mean training loss of the last epoch.")
     dev_macro_f1: float | None = Field(default=None, description="Dev macro-F1 after it.")
+    member: str | None = Field(
+        default=None,
+        description="An ensemble's member being trained (its recipe); the figures above are "
+        "its own, and start again with each member. Null for a one-model version.",
+    )
+    member_number: int | None = Field(default=None, description="Which member it is, from 1.")
+    members: int | None = Field(default=None, description="How many members the version has.")
 
 
 class JobStatus(BaseModel):
@@ -166,7 +173,9 @@ class JobStatus(BaseModel):
     finished_at: datetime | None = None
     exit_code: int | None = Field(default=None, description="stance-train's exit code.")
     progress: JobProgress | None = Field(
-        default=None, description="Null until stance-train has printed its config."
+        default=None,
+        description="Null until stance-train has printed its config (or, for an "
+        "ensemble, which member it trains first).",
     )
     log: list[str] = Field(description="The last lines stance-train printed.")
     version: str | None = Field(default=None, examples=[EXAMPLE_NEW_VERSION])

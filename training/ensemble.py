@@ -61,7 +61,8 @@ def train_ensemble(
     version = make_version(splits.labels_hash)
     with store.staging() as scratch:
         built: dict[str, np.ndarray] = {}
-        for name, config in members:
+        for number, (name, config) in enumerate(members, start=1):
+            log.info("member %d of %d: %s", number, len(members), name)
             with clock(f"member {name}"):
                 trained = reusable(store, splits.labels_hash, config)
                 if trained is not None:

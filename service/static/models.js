@@ -160,6 +160,7 @@ function showJob(job) {
   const parts = [`Job ${job.id}: ${job.state}`];
   if (p) {
     parts.push(`stage ${p.stage}`);
+    if (p.member != null) parts.push(`member ${p.member_number} of ${p.members} (${p.member})`);
     if (p.epoch != null) parts.push(`epoch ${p.epoch} of ${p.max_epochs ?? "?"}`);
     if (p.steps != null) parts.push(`step ${p.steps} of ${p.total_steps ?? "?"}`);
     if (p.dev_macro_f1 != null) parts.push(`dev macro-F1 ${p.dev_macro_f1.toFixed(3)}`);
@@ -181,6 +182,7 @@ function showProgress(job) {
   if (FINISHED.has(job.state)) done = 1;
   else if (p?.steps != null && p.total_steps) done = p.steps / p.total_steps;
   else if (p?.epoch != null && p.max_epochs) done = p.epoch / p.max_epochs;
+  if (done !== null && p?.members) done = (p.member_number - 1 + Math.min(1, done)) / p.members;
   if (done === null) bar.removeAttribute("value");
   else bar.value = Math.min(1, done);
   bar.textContent = done === null ? "running" : `${Math.round(100 * done)} %`;

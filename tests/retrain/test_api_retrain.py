@@ -67,6 +67,9 @@ def test_the_job_reports_progress_and_the_last_log_lines(client: TestClient) -> 
         "total_steps": 3,
         "loss": 0.9,
         "dev_macro_f1": 0.6,
+        "member": None,
+        "member_number": None,
+        "members": None,
     }
     assert job["log"][-1] == "promoted to current: within tolerance"
 

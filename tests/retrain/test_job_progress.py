@@ -91,3 +91,33 @@ def test_output_is_split_at_newlines_and_carriage_returns() -> None:
         "café",
         "tail",
     ]
+
+
+PAIR_OUTPUT = [
+    "member 1 of 2: fast",
+    *STANCE_TRAIN_OUTPUT[:3],
+    "member 2 of 2: mpnet",
+    'training config: {"epochs": 2, "batch_size": 16, "max_length": 96, "max_steps": 0}',
+    'data: {"train": {"supportive": 8, "cautious": 8, "opposed": 8}, "dev": {}, "test": {}}',
+]
+
+
+def test_an_ensemble_says_which_member_it_trains() -> None:
+    progress = progress_after(PAIR_OUTPUT[:4])
+
+    assert progress is not None
+    assert (progress.member, progress.member_number, progress.members) == ("fast", 1, 2)
+
+
+def test_the_next_members_plan_replaces_the_last_ones_figures() -> None:
+    progress = progress_after(PAIR_OUTPUT)
+
+    assert progress is not None
+    assert (progress.member, progress.member_number, progress.members) == ("mpnet", 2, 2)
+    assert (progress.epoch, progress.steps, progress.total_steps) == (None, 0, 4)
+
+
+def test_a_one_model_run_has_no_member() -> None:
+    progress = progress_after(STANCE_TRAIN_OUTPUT)
+
+    assert progress is not None and progress.member is None and progress.members is None

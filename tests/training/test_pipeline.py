@@ -12,7 +12,7 @@ from stance.onnx import INT8_FILE
 from stance.predictor import Predictor
 from stance.probes import Probes
 from stance.registry import ModelStore
-from training import pipeline
+from training import cli, pipeline
 from training.cli import evaluate_main, train_main
 from training.config import PipelineSettings, TrainConfig
 from training.data import load_splits
@@ -332,7 +332,7 @@ def test_ctrl_c_leaves_the_store_untouched(
 def test_result_json_reports_the_outcome(
     trained_store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    monkeypatch.setattr(pipeline, "train_version", lambda *_, **__: trained_store.result)
+    monkeypatch.setattr(cli, "train_members", lambda *_, **__: trained_store.result)
     result = tmp_path / "out" / "result.json"
     assert train_main(["--result-json", str(result)]) == 0
     written = json.loads(result.read_text())
