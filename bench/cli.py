@@ -27,6 +27,7 @@ from bench.config import (
 from bench.limit import measure_limit, token_lengths
 from bench.machine import busy_cores, describe_machine
 from bench.models import resolve_model
+from bench.naive import model_dirs
 from bench.plot import write_plot
 from bench.precision import compare_precisions
 from bench.process import OFFLINE_ENV
@@ -135,8 +136,11 @@ def section_runners(config: BenchConfig, paths: Paths, sample: TextSample) -> di
     texts = sample.cycled(config.sentences)
 
     def limit(r: Results) -> None:
-        lengths = token_lengths(r.model.path, sample.texts, r.model.max_length)
-        r.limit = measure_limit(r.model.path, lengths, config.matmul_size, config.matmul_repeats)
+        lengths = {
+            path: token_lengths(path, sample.texts, r.model.max_length)
+            for path in model_dirs(r.model.path)
+        }
+        r.limit = measure_limit(lengths, config.matmul_size, config.matmul_repeats)
 
     def model(r: Results) -> None:
         r.throughput = model_throughput(

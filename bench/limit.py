@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,14 +71,18 @@ def matmul_peak_gflops(size: int, repeats: int) -> float:
     return 2 * size**3 / min(times) / 1e9
 
 
-def measure_limit(
-    model_dir: Path, token_lengths: Sequence[int], matmul_size: int, repeats: int
-) -> Limit:
-    shape = EncoderShape.from_config(model_dir)
+def measure_limit(models: Mapping[Path, Sequence[int]], matmul_size: int, repeats: int) -> Limit:
+    """The limit for a version given each of its models' directory and token lengths per
+    sentence: an ensemble's sentence costs the sum of its members' FLOPs."""
+    first = next(iter(models.values()))
+    flops = sum(
+        statistics.fmean(EncoderShape.from_config(path).flops(n) for n in lengths)
+        for path, lengths in models.items()
+    )
     return Limit(
-        mean_tokens=statistics.fmean(token_lengths),
-        max_tokens=max(token_lengths),
-        gflops_per_sentence=statistics.fmean(shape.flops(n) for n in token_lengths) / 1e9,
+        mean_tokens=statistics.fmean(first),
+        max_tokens=max(first),
+        gflops_per_sentence=flops / 1e9,
         peak_gflops=matmul_peak_gflops(matmul_size, repeats),
         matmul_size=matmul_size,
         threads=torch.get_num_threads(),

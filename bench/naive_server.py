@@ -1,4 +1,5 @@
-"""The obvious alternative: a transformers pipeline behind a bare FastAPI route.
+"""The obvious alternative: a transformers pipeline (one per member of an ensemble) behind a
+bare FastAPI route.
 
 One forward pass per request, no batching. ``def`` routes run in FastAPI's thread pool, which
 is how such an endpoint is usually written. Run as
@@ -15,15 +16,15 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from bench.naive import naive_classifier
+
 
 class TextIn(BaseModel):
     text: str
 
 
 def create_app(model_dir: Path) -> FastAPI:
-    from transformers import pipeline
-
-    classifier = pipeline("text-classification", model=str(model_dir), device=-1)
+    classifier = naive_classifier(model_dir)
     app = FastAPI()
 
     @app.get("/ready")
@@ -32,7 +33,7 @@ def create_app(model_dir: Path) -> FastAPI:
 
     @app.post("/classify")
     def classify(request: TextIn) -> Any:
-        return classifier(request.text, truncation=True)[0]
+        return classifier([request.text])[0]
 
     return app
 

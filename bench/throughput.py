@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.config import BenchConfig
+from bench.naive import naive_classifier
 from bench.timing import median_seconds
 from stance.predictor import Precision, Predictor
 
@@ -27,17 +28,6 @@ class ThroughputRow:
 def predictor_classifier(model_dir: Path, precision: Precision, batch_size: int) -> Classify:
     predictor = Predictor.load(model_dir, precision=precision, batch_size=batch_size)
     return predictor.predict
-
-
-def pipeline_classifier(model_dir: Path, max_length: int) -> Classify:
-    from transformers import pipeline
-
-    classifier = pipeline("text-classification", model=str(model_dir), device=-1)
-
-    def classify(texts: list[str]) -> object:
-        return classifier(texts, batch_size=len(texts), truncation=True, max_length=max_length)
-
-    return classify
 
 
 def measure(
@@ -66,7 +56,7 @@ def model_throughput(
     batch_sizes = config.batch_sizes
     paths = {
         f"predictor {precision}": predictor_classifier(model_dir, precision, max(batch_sizes)),
-        "pipeline fp32": pipeline_classifier(model_dir, max_length),
+        "pipeline fp32": naive_classifier(model_dir, max_length),
     }
     return [
         measure(name, classify, texts[: config.sentences_for(size)], size, config.repeats)
