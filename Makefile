@@ -16,15 +16,15 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: help install browser serve train train-fast train-minilm train-pair test lint typecheck pytest bench docker-lint clean
+.PHONY: help install browser serve train train-fast train-minilm train-mpnet test lint typecheck pytest bench docker-lint clean
 
 help:
 	@echo "make serve   install, train the default model if none exists, serve on $(HOST):$(PORT)"
 	@echo "make test    install, lint, type-check and run the test suite"
-	@echo "make train   train a new model version from labels/ (all-mpnet-base-v2; promoted if not worse)"
+	@echo "make train   train a new model version from labels/ (all-mpnet-base-v2 and the fast MiniLM, averaged; promoted if not worse)"
 	@echo "make train-fast  the same with the fast recipe (all-MiniLM-L6-v2, no refit, 2 epochs)"
 	@echo "make train-minilm  the same with the earlier default (all-MiniLM-L6-v2, refit)"
-	@echo "make train-pair  the same with the fast and the default model averaged in one version"
+	@echo "make train-mpnet  the same with all-mpnet-base-v2 alone (the default before the pair)"
 	@echo "make bench   run the benchmarks in bench/ (writes bench/results.md)"
 
 $(BIN)/python:
@@ -57,8 +57,8 @@ train-fast: install
 train-minilm: install
 	$(BIN)/stance-train --models-dir $(MODELS_DIR) --recipe minilm
 
-train-pair: install
-	$(BIN)/stance-train --models-dir $(MODELS_DIR) --recipe pair
+train-mpnet: install
+	$(BIN)/stance-train --models-dir $(MODELS_DIR) --recipe mpnet
 
 serve: install | $(MODELS_DIR)/current
 	STANCE_MODELS_DIR=$(MODELS_DIR) STANCE_HOST=$(HOST) STANCE_PORT=$(PORT) $(BIN)/stance-serve

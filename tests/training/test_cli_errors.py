@@ -125,3 +125,14 @@ def test_base_model_not_in_the_offline_cache(
     assert code == 2
     assert "cannot load base model 'no-such-org/no-such-model'" in error_line(capsys)
     assert not models.exists() or not any(models.iterdir())
+
+
+def test_cross_validating_the_default_ensemble_names_its_members(
+    small_labels_dir: Path, tmp_path: Path, capsys
+) -> None:
+    argv = ["--labels-dir", str(small_labels_dir), "--models-dir", str(tmp_path), "--cv", "2"]
+    assert train_main(argv) == 2
+    assert error_line(capsys) == (
+        "error: recipe 'default' is an ensemble of fast, mpnet; this needs one model: "
+        "pass --recipe fast or mpnet"
+    )

@@ -91,7 +91,8 @@ def test_every_field_has_a_cli_flag_with_its_help() -> None:
 def test_cli_flags_build_the_config() -> None:
     from training.cli import config_from
 
-    args = train_parser().parse_args(["--learning-rate", "1e-4", "--no-class-weighting"])
+    flags = ["--recipe", "mpnet", "--learning-rate", "1e-4", "--no-class-weighting"]
+    args = train_parser().parse_args(flags)
     config = config_from(args)
     assert config.learning_rate == 1e-4
     assert config.class_weighting is False
