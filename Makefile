@@ -10,6 +10,7 @@ TORCH_VERSION ?= 2.13.0
 TORCH_PIP_ARGS ?=
 MODELS_DIR ?= models
 FAST_TRAIN_ARGS ?= --recipe fast
+TRAIN_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export HF_HUB_OFFLINE ?= 1
@@ -42,23 +43,23 @@ install: $(VENV)/.installed
 # minutes, then train the default recipe in the background; the promotion gate moves current
 # to it if it is not worse, and the running service hot-reloads it.
 $(MODELS_DIR)/current: | $(VENV)/.installed
-	$(BIN)/stance-train --models-dir $(MODELS_DIR) $(FAST_TRAIN_ARGS)
-	nohup $(BIN)/stance-train --models-dir $(MODELS_DIR) --no-progress \
+	$(BIN)/stance-train --models-dir $(MODELS_DIR) $(FAST_TRAIN_ARGS) $(TRAIN_ARGS)
+	nohup $(BIN)/stance-train --models-dir $(MODELS_DIR) --no-progress $(TRAIN_ARGS) \
 		> $(MODELS_DIR)/default-training.log 2>&1 &
 	@echo "serving the fast model; the default recipe trains in the background:" \
 		"$(MODELS_DIR)/default-training.log"
 
 train: install
-	$(BIN)/stance-train --models-dir $(MODELS_DIR)
+	$(BIN)/stance-train --models-dir $(MODELS_DIR) $(TRAIN_ARGS)
 
 train-fast: install
-	$(BIN)/stance-train --models-dir $(MODELS_DIR) $(FAST_TRAIN_ARGS)
+	$(BIN)/stance-train --models-dir $(MODELS_DIR) $(FAST_TRAIN_ARGS) $(TRAIN_ARGS)
 
 train-minilm: install
-	$(BIN)/stance-train --models-dir $(MODELS_DIR) --recipe minilm
+	$(BIN)/stance-train --models-dir $(MODELS_DIR) --recipe minilm $(TRAIN_ARGS)
 
 train-mpnet: install
-	$(BIN)/stance-train --models-dir $(MODELS_DIR) --recipe mpnet
+	$(BIN)/stance-train --models-dir $(MODELS_DIR) --recipe mpnet $(TRAIN_ARGS)
 
 serve: install | $(MODELS_DIR)/current
 	STANCE_MODELS_DIR=$(MODELS_DIR) STANCE_HOST=$(HOST) STANCE_PORT=$(PORT) $(BIN)/stance-serve
