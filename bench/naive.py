@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from stance.artifact import read_metadata
-from stance.ensemble import member_paths
+from stance.ensemble import model_paths
 
 Answer = dict[str, Any]
 NaiveClassify = Callable[[list[str]], list[Answer]]
@@ -21,8 +21,7 @@ NaiveClassify = Callable[[list[str]], list[Answer]]
 
 def model_dirs(version_dir: Path) -> list[Path]:
     """The directories of a version's models: its members, or the version itself."""
-    metadata = read_metadata(version_dir)
-    return member_paths(version_dir, metadata) if metadata.members else [Path(version_dir)]
+    return model_paths(version_dir, read_metadata(version_dir))
 
 
 def naive_classifier(version_dir: Path, max_length: int | None = None) -> NaiveClassify:

@@ -25,6 +25,11 @@ def member_paths(directory: Path, metadata: ModelMetadata) -> list[Path]:
     return [Path(directory) / name for name in metadata.members]
 
 
+def model_paths(directory: Path, metadata: ModelMetadata) -> list[Path]:
+    """The directories of a version's models: its members, or the version itself."""
+    return member_paths(directory, metadata) if metadata.members else [Path(directory)]
+
+
 def read_members(directory: Path, metadata: ModelMetadata) -> list[ModelMetadata]:
     """Each member's metadata; ArtifactError unless every one is a single-model version that
     answers the ensemble's labels, in the same order."""

@@ -31,7 +31,7 @@ from stance.artifact import (
 )
 from stance.backends import TorchBackend
 from stance.encoding import TextEncoder
-from stance.ensemble import member_paths
+from stance.ensemble import model_paths
 from stance.labels import (
     labels_hash,
     load_examples,
@@ -490,8 +490,7 @@ def evaluate_held_out(version: str, path: Path, settings: PipelineSettings) -> d
 
 def int8_saved(directory: Path, metadata: ModelMetadata) -> bool:
     """Whether the version (each member of an ensemble) has an int8 graph on disk."""
-    models = member_paths(directory, metadata) if metadata.members else [Path(directory)]
-    return all((path / INT8_FILE).is_file() for path in models)
+    return all((path / INT8_FILE).is_file() for path in model_paths(directory, metadata))
 
 
 def make_version(labels_hash: str) -> str:
